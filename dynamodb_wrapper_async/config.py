@@ -1,0 +1,159 @@
+"""Connection and behaviour settings: :class:`DynamoDBConfig`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from ._validated import ValidatedModel
+
+__all__ = ["DynamoDBConfig"]
+
+_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]*")
+
+#: Environment variable -> field, in the order from_env reads them.
+_ENV_FIELDS: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "aws_access_key_id",
+    "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key",
+    "AWS_SESSION_TOKEN": "aws_session_token",
+    "AWS_REGION": "region_name",
+    "AWS_PROFILE": "profile_name",
+    "DYNAMODB_ENDPOINT_URL": "endpoint_url",
+    "DYNAMODB_TABLE_PREFIX": "table_prefix",
+    "DYNAMODB_USER_TIMEZONE": "user_timezone",
+    "DYNAMODB_MAX_CONCURRENCY": "max_concurrency",
+    "DYNAMODB_MAX_POOL_CONNECTIONS": "max_pool_connections",
+    "DYNAMODB_CONNECT_TIMEOUT": "connect_timeout",
+    "DYNAMODB_READ_TIMEOUT": "read_timeout",
+    "DYNAMODB_MAX_RETRIES": "max_retries",
+    "DYNAMODB_RETRY_DEADLINE": "retry_deadline",
+}
+
+
+class DynamoDBConfig(ValidatedModel):
+    """Immutable settings shared by every API object built from them.
+
+    Equal configs share one pooled client per event loop. Secrets are ``SecretStr`` and never
+    appear in ``repr``, ``str``, logs or exception messages. With no keys given, the standard
+    AWS credential chain applies (environment, profile, instance role).
+
+    Attributes:
+        region_name: AWS region.
+        aws_access_key_id: Access key id; give it together with the secret key.
+        aws_secret_access_key: Secret access key.
+        aws_session_token: Session token for temporary credentials.
+        profile_name: Named profile from the shared AWS config files.
+        endpoint_url: Endpoint override, e.g. ``http://127.0.0.1:8000`` for a local server.
+        table_prefix: Prepended to every table name (``dev_`` -> ``dev_pipeline_config``).
+        user_timezone: IANA zone used by ``to_user_timezone`` when none is given.
+        max_concurrency: Requests in flight per process and event loop.
+        max_pool_connections: HTTP connections per client (default: ``max_concurrency``).
+        connect_timeout: Seconds to establish a connection.
+        read_timeout: Seconds to wait for a response before the attempt counts as failed.
+        max_retries: Retries of throttled, 5xx or broken requests, after the first attempt.
+        retry_deadline: Seconds one call may spend retrying, in total.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    _hide_cause: ClassVar[bool] = True
+
+    region_name: str = "us-east-1"
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    profile_name: str | None = None
+    endpoint_url: str | None = None
+    table_prefix: str = ""
+    user_timezone: str = "UTC"
+    max_concurrency: int = Field(default=32, ge=1, le=1024)
+    max_pool_connections: int | None = Field(default=None, ge=1, le=4096)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=10, ge=0, le=100)
+    retry_deadline: float = Field(default=60.0, gt=0)
+
+    @field_validator("region_name")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+|local", value):
+            msg = f"not an AWS region name: {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            msg = f"must be an http:// or https:// URL, got {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("table_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not _PREFIX_PATTERN.fullmatch(value):
+            msg = "may hold only letters, digits, '_', '-' and '.'"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("user_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = f"unknown IANA time zone {value!r}"
+            raise ValueError(msg) from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_key_pair(self) -> DynamoDBConfig:
+        if (self.aws_access_key_id is None) != (self.aws_secret_access_key is None):
+            msg = "aws_access_key_id and aws_secret_access_key must be given together"
+            raise ValueError(msg)
+        if self.aws_session_token is not None and self.aws_access_key_id is None:
+            msg = "aws_session_token needs aws_access_key_id and aws_secret_access_key"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def pool_size(self) -> int:
+        """HTTP connections per pooled client."""
+        return self.max_pool_connections or self.max_concurrency
+
+    def table_name(self, base_name: str) -> str:
+        """Return the physical table name: ``table_prefix`` + ``base_name``."""
+        return f"{self.table_prefix}{base_name}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> DynamoDBConfig:
+        """Build a config from environment variables, then apply ``overrides``.
+
+        Reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or
+        AWS_DEFAULT_REGION), AWS_PROFILE, DYNAMODB_ENDPOINT_URL, DYNAMODB_TABLE_PREFIX,
+        DYNAMODB_USER_TIMEZONE and the tuning variables DYNAMODB_MAX_CONCURRENCY,
+        DYNAMODB_MAX_POOL_CONNECTIONS, DYNAMODB_CONNECT_TIMEOUT, DYNAMODB_READ_TIMEOUT,
+        DYNAMODB_MAX_RETRIES and DYNAMODB_RETRY_DEADLINE. Empty variables count as unset.
+
+        Raises:
+            ValidationError: A variable holds a bad value; the message names the variable.
+        """
+        env = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        origin: dict[str, str] = {}
+        region_var = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
+        for variable, field in _ENV_FIELDS.items():
+            name = region_var if field == "region_name" else variable
+            value = env.get(name, "")
+            if value != "":
+                data[field] = value
+                origin[field] = name
+        data.update(overrides)
+        for field in overrides:
+            origin[field] = field
+        return cls.validate_named(data, names=origin, operation="from_env")
