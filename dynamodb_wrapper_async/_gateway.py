@@ -1,0 +1,82 @@
+"""The only caller of the aioboto3 client: one request, error translation, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import error_code, is_retryable, translate
+from ._pool import get_client
+from ._retry import RetryBudget, RetryPolicy
+from ._types import Response
+from .config import DynamoDBConfig
+
+logger = logging.getLogger("dynamodb_wrapper")
+
+#: DynamoDB operation -> client method name.
+_METHODS = {
+    "GetItem": "get_item",
+    "PutItem": "put_item",
+    "UpdateItem": "update_item",
+    "DeleteItem": "delete_item",
+    "Query": "query",
+    "Scan": "scan",
+    "BatchGetItem": "batch_get_item",
+    "BatchWriteItem": "batch_write_item",
+    "TransactWriteItems": "transact_write_items",
+    "TransactGetItems": "transact_get_items",
+    "CreateTable": "create_table",
+    "DeleteTable": "delete_table",
+    "DescribeTable": "describe_table",
+    "UpdateTimeToLive": "update_time_to_live",
+    "DescribeTimeToLive": "describe_time_to_live",
+    "ListTables": "list_tables",
+}
+
+
+def retry_policy(config: DynamoDBConfig) -> RetryPolicy:
+    """Return the retry policy a config asks for."""
+    return RetryPolicy(max_retries=config.max_retries, deadline=config.retry_deadline)
+
+
+async def call(
+    config: DynamoDBConfig,
+    operation: str,
+    params: Mapping[str, Any],
+    *,
+    table: str | None = None,
+    key: Mapping[str, Any] | None = None,
+    retry: bool = True,
+) -> Response:
+    """Send one DynamoDB request; retry throttling, 5xx and broken connections.
+
+    Retries use exponential backoff with full jitter, bounded by ``config.max_retries`` and
+    ``config.retry_deadline``. Every failure leaves as one of our exceptions, raised from the
+    botocore error.
+    """
+    pooled = await get_client(config)
+    method = getattr(pooled.client, _METHODS[operation])
+    budget = RetryBudget(retry_policy(config))
+    while True:
+        try:
+            async with pooled.limit:
+                response: Response = await method(**params)
+        except Exception as exc:
+            delay = budget.next_delay() if retry and is_retryable(exc) else None
+            if delay is None:
+                raise translate(
+                    exc, operation=operation, table=table, key=key, retries=budget.attempts
+                ) from exc
+            logger.debug(
+                "retrying %s on %s after %s (retry %d, sleeping %.3fs)",
+                operation,
+                table,
+                error_code(exc) or type(exc).__name__,
+                budget.attempts,
+                delay,
+            )
+            await asyncio.sleep(delay)
+        else:
+            return response

@@ -1,0 +1,234 @@
+"""Table schemas compiled from a model's ``Meta``: keys, indexes, index choice (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from .exceptions import ValidationError
+
+KeyType = Literal["S", "N", "B"]
+FieldKind = Literal["str", "number", "bytes", "bool", "datetime", "other"]
+
+
+@dataclass(frozen=True)
+class GSI:
+    """A global secondary index declared in a model's ``Meta.gsis``.
+
+    Attributes:
+        name: The index name.
+        partition_key: The field holding the index's partition key.
+        sort_key: The field holding the index's sort key, if any.
+    """
+
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    """One key attribute: its name and DynamoDB scalar type."""
+
+    name: str
+    type: KeyType
+
+
+@dataclass(frozen=True)
+class IndexSchema:
+    """The key schema of the table (``name`` None) or of one GSI."""
+
+    name: str | None
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The key attribute names, partition key first."""
+        if self.sort_key is None:
+            return (self.partition_key.name,)
+        return (self.partition_key.name, self.sort_key.name)
+
+    def describe(self) -> str:
+        """Say ``table (a, b)`` or ``index Name (a, b)`` for error messages."""
+        where = "table" if self.name is None else f"index {self.name}"
+        return f"{where} ({', '.join(self.key_names)})"
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """What every consumer needs to know about a model's table, compiled once from ``Meta``."""
+
+    model_name: str
+    table_name: str
+    primary: IndexSchema
+    indexes: tuple[IndexSchema, ...] = ()
+    ttl_attribute: str | None = None
+    field_kinds: Mapping[str, FieldKind] = field(default_factory=dict)
+    bool_string_fields: frozenset[str] = frozenset()
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The table's key attribute names, partition key first."""
+        return self.primary.key_names
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """Every field of the model."""
+        return frozenset(self.field_kinds)
+
+    def key_attributes(self) -> tuple[KeyAttribute, ...]:
+        """Every distinct attribute used by the table key or an index key."""
+        seen: dict[str, KeyAttribute] = {}
+        for index in (self.primary, *self.indexes):
+            for attribute in (index.partition_key, index.sort_key):
+                if attribute is not None:
+                    seen.setdefault(attribute.name, attribute)
+        return tuple(seen.values())
+
+    def index(self, name: str | None) -> IndexSchema:
+        """Return the table's key schema (``None``) or the GSI called ``name``."""
+        if name is None:
+            return self.primary
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        known = ", ".join(index.name or "" for index in self.indexes) or "none"
+        raise ValidationError(
+            f"{self.model_name} has no index {name!r} (indexes: {known})", table=self.table_name
+        )
+
+    def find_index(self, partition_key: str, sort_key: str | None = None) -> IndexSchema:
+        """Pick the table key or the GSI whose key attributes are the names given.
+
+        Raises:
+            ValidationError: No key schema matches; the message lists them all.
+        """
+        for index in (self.primary, *self.indexes):
+            if index.partition_key.name != partition_key:
+                continue
+            if sort_key is None or (index.sort_key is not None and index.sort_key.name == sort_key):
+                return index
+        schemas = "; ".join(index.describe() for index in (self.primary, *self.indexes))
+        wanted = partition_key if sort_key is None else f"{partition_key}, {sort_key}"
+        raise ValidationError(
+            f"no key schema of {self.model_name} has keys ({wanted}); key schemas: {schemas}",
+            table=self.table_name,
+        )
+
+    def key_of(self, values: Mapping[str, Any], index: IndexSchema | None = None) -> dict[str, Any]:
+        """Return the key fields of ``values`` for ``index`` (default: the table key).
+
+        Raises:
+            ValidationError: A key field is missing, None or an empty string.
+        """
+        key: dict[str, Any] = {}
+        for name in (index or self.primary).key_names:
+            value = values.get(name)
+            if value is None or value == "":
+                raise ValidationError(
+                    f"{self.model_name} key field {name!r} must be given and non-empty",
+                    table=self.table_name,
+                )
+            key[name] = value
+        return key
+
+
+def compile_schema(model_name: str, meta: type, field_types: Mapping[str, Any]) -> TableSchema:
+    """Compile a ``Meta`` class into a :class:`TableSchema`, checking it against the fields.
+
+    Raises:
+        TypeError: ``Meta`` names unknown fields, repeats an index name, or keys an index on a
+            field that is not a string, number, bytes, bool or datetime.
+    """
+    kinds = {name: _kind_of(annotation) for name, annotation in field_types.items()}
+
+    def attribute(role: str, name: object) -> KeyAttribute:
+        if not isinstance(name, str) or name not in kinds:
+            msg = f"{model_name}.Meta.{role} names unknown field {name!r}"
+            raise TypeError(msg)
+        key_type = _KEY_TYPES.get(kinds[name])
+        if key_type is None:
+            msg = f"{model_name}.Meta.{role}: field {name!r} is not a scalar key type"
+            raise TypeError(msg)
+        return KeyAttribute(name, key_type)
+
+    table_name = getattr(meta, "table_name", None)
+    if not isinstance(table_name, str) or not table_name:
+        msg = f"{model_name}.Meta.table_name must be a non-empty string"
+        raise TypeError(msg)
+    sort_name = getattr(meta, "sort_key", None)
+    primary = IndexSchema(
+        None,
+        attribute("partition_key", getattr(meta, "partition_key", None)),
+        None if sort_name is None else attribute("sort_key", sort_name),
+    )
+    indexes: list[IndexSchema] = []
+    for gsi in getattr(meta, "gsis", ()):
+        if not isinstance(gsi, GSI):
+            msg = f"{model_name}.Meta.gsis must hold GSI(...) entries, got {gsi!r}"
+            raise TypeError(msg)
+        if any(index.name == gsi.name for index in indexes):
+            msg = f"{model_name}.Meta.gsis declares index {gsi.name!r} twice"
+            raise TypeError(msg)
+        role = f"gsis[{gsi.name}]"
+        indexes.append(
+            IndexSchema(
+                gsi.name,
+                attribute(f"{role}.partition_key", gsi.partition_key),
+                None if gsi.sort_key is None else attribute(f"{role}.sort_key", gsi.sort_key),
+            )
+        )
+    ttl = getattr(meta, "ttl_attribute", None)
+    if ttl is not None and (ttl not in kinds or kinds[ttl] != "number"):
+        msg = f"{model_name}.Meta.ttl_attribute must name a numeric field, got {ttl!r}"
+        raise TypeError(msg)
+    schema = TableSchema(model_name, table_name, primary, tuple(indexes), ttl, kinds)
+    bool_keys = frozenset(a.name for a in schema.key_attributes() if kinds[a.name] == "bool")
+    return TableSchema(model_name, table_name, primary, tuple(indexes), ttl, kinds, bool_keys)
+
+
+_KEY_TYPES: dict[FieldKind, KeyType] = {
+    "str": "S",
+    "datetime": "S",
+    "bool": "S",
+    "number": "N",
+    "bytes": "B",
+}
+
+
+def _kind_of(annotation: Any) -> FieldKind:
+    """Classify a field annotation, looking through Optional, Annotated and Literal."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _kind_of(typing.get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        kinds = {_kind_of(arg) for arg in typing.get_args(annotation) if arg is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else "other"
+    if origin is Literal:
+        kinds = {_kind_of(type(arg)) for arg in typing.get_args(annotation)}
+        return kinds.pop() if len(kinds) == 1 else "other"
+    if not isinstance(annotation, type):
+        return "other"
+    for base, kind in _KINDS:
+        if issubclass(annotation, base):
+            return kind
+    return "other"
+
+
+_KINDS: tuple[tuple[type, FieldKind], ...] = (
+    (bool, "bool"),
+    (dt.datetime, "datetime"),
+    (str, "str"),
+    (enum.Enum, "str"),
+    (int, "number"),
+    (float, "number"),
+    (decimal.Decimal, "number"),
+    (bytes, "bytes"),
+)

@@ -1,0 +1,78 @@
+"""DynamoModel: a pydantic model whose ``Meta`` compiles into a TableSchema at class creation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, ConfigDict
+
+from .._schema import GSI, TableSchema, compile_schema
+from .._validated import ValidatedModel
+
+__all__ = ["GSI", "DynamoModel", "UtcDateTime", "ViewModel", "WriteModel"]
+
+
+def _require_aware_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
+        raise ValueError(msg)
+    return value.astimezone(dt.timezone.utc)
+
+
+#: An aware datetime, converted to UTC; naive datetimes are rejected.
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_require_aware_utc)]
+
+
+class DynamoModel(ValidatedModel):
+    """Base of every stored model; the nested ``class Meta`` declares its table.
+
+    ``Meta`` attributes: ``table_name`` (before the config's prefix), ``partition_key``,
+    optional ``sort_key``, ``gsis`` (a tuple of :class:`GSI`) and optional ``ttl_attribute``.
+    It is compiled once, when the class is created, into ``__table_schema__``; a key that
+    names an unknown or non-scalar field fails right there, naming the model.
+
+    Example:
+        >>> class Dataset(DynamoModel):
+        ...     dataset_id: str
+        ...     owner: str
+        ...
+        ...     class Meta:
+        ...         table_name = "datasets"
+        ...         partition_key = "dataset_id"
+        ...         gsis = (GSI("OwnerIndex", partition_key="owner"),)
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    __table_schema__: ClassVar[TableSchema]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        meta = cls.__dict__.get("Meta")
+        if meta is None:
+            return
+        field_types = {name: info.annotation for name, info in cls.model_fields.items()}
+        cls.__table_schema__ = compile_schema(cls.__name__, meta, field_types)
+
+    @classmethod
+    def table_schema(cls) -> TableSchema:
+        """Return the compiled schema of this model's table."""
+        schema = cls.__dict__.get("__table_schema__") or getattr(cls, "__table_schema__", None)
+        if schema is None:
+            msg = f"{cls.__name__} declares no Meta, so it has no table"
+            raise TypeError(msg)
+        return schema
+
+
+class ViewModel(ValidatedModel):
+    """Base of read views: every field optional, unknown attributes ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class WriteModel(ValidatedModel):
+    """Base of write DTOs: unknown and server-managed fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
