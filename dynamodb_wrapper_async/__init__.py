@@ -1,0 +1,91 @@
+"""dynamodb-wrapper, asyncio core: CQRS read and write APIs over DynamoDB.
+
+Every API method is a coroutine (``await api.get_by_id(...)``); every ``*_iter`` method
+returns an :class:`ItemStream` for ``async for``. The blocking twin of each class, with the
+same names, lives in ``dynamodb_wrapper_sync``.
+"""
+
+from ._batch import BatchResult as BatchResult
+from ._pool import close_clients as close_clients
+from ._schema import TableSchema as TableSchema
+from ._stream import ItemStream as ItemStream
+from .config import DynamoDBConfig as DynamoDBConfig
+from .exceptions import BatchWriteError as BatchWriteError
+from .exceptions import ConflictError as ConflictError
+from .exceptions import ConnectionError as ConnectionError  # noqa: A004
+from .exceptions import DynamoDBWrapperError as DynamoDBWrapperError
+from .exceptions import ItemNotFoundError as ItemNotFoundError
+from .exceptions import RetryableError as RetryableError
+from .exceptions import TableNotFoundError as TableNotFoundError
+from .exceptions import ValidationError as ValidationError
+from .local import EmbeddedDynamoDB as EmbeddedDynamoDB
+from .models import GSI as GSI
+from .models import DynamoModel as DynamoModel
+from .models import PipelineConfig as PipelineConfig
+from .models import PipelineConfigUpsert as PipelineConfigUpsert
+from .models import PipelineConfigView as PipelineConfigView
+from .models import PipelineRunLog as PipelineRunLog
+from .models import PipelineRunLogUpsert as PipelineRunLogUpsert
+from .models import PipelineRunLogView as PipelineRunLogView
+from .models import RunStatus as RunStatus
+from .models import TableConfig as TableConfig
+from .models import TableConfigUpsert as TableConfigUpsert
+from .models import TableConfigView as TableConfigView
+from .models import UtcDateTime as UtcDateTime
+from .models import ViewModel as ViewModel
+from .models import WriteModel as WriteModel
+from .read import PipelineConfigReadApi as PipelineConfigReadApi
+from .read import PipelineRunLogsReadApi as PipelineRunLogsReadApi
+from .read import ReadApi as ReadApi
+from .read import TableConfigReadApi as TableConfigReadApi
+from .tables import TableInfo as TableInfo
+from .tables import create_tables as create_tables
+from .tables import delete_tables as delete_tables
+from .write import PipelineConfigWriteApi as PipelineConfigWriteApi
+from .write import PipelineRunLogsWriteApi as PipelineRunLogsWriteApi
+from .write import TableConfigWriteApi as TableConfigWriteApi
+from .write import WriteApi as WriteApi
+
+__all__ = [
+    "GSI",
+    "BatchResult",
+    "BatchWriteError",
+    "ConflictError",
+    "ConnectionError",
+    "DynamoDBConfig",
+    "DynamoDBWrapperError",
+    "DynamoModel",
+    "EmbeddedDynamoDB",
+    "ItemNotFoundError",
+    "ItemStream",
+    "PipelineConfig",
+    "PipelineConfigReadApi",
+    "PipelineConfigUpsert",
+    "PipelineConfigView",
+    "PipelineConfigWriteApi",
+    "PipelineRunLog",
+    "PipelineRunLogUpsert",
+    "PipelineRunLogView",
+    "PipelineRunLogsReadApi",
+    "PipelineRunLogsWriteApi",
+    "ReadApi",
+    "RetryableError",
+    "RunStatus",
+    "TableConfig",
+    "TableConfigReadApi",
+    "TableConfigUpsert",
+    "TableConfigView",
+    "TableConfigWriteApi",
+    "TableInfo",
+    "TableNotFoundError",
+    "TableSchema",
+    "UtcDateTime",
+    "ValidationError",
+    "ViewModel",
+    "WriteApi",
+    "WriteModel",
+    "close_clients",
+    "create_tables",
+    "delete_tables",
+]
+__version__ = "0.1.0"

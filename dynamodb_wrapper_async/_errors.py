@@ -120,7 +120,7 @@ def _from_client_error(exc: Any, context: dict[str, Any]) -> DynamoDBWrapperErro
         ]
         return ConflictError(f"transaction cancelled: {message}", cancellation_reasons=reasons, **context)
     if cls is ConflictError and code == "ConditionalCheckFailedException":
-        return ConflictError("condition check failed", **context)
+        return ConflictError("condition check failed", item=response.get("Item"), **context)
     return cls(f"{code}: {message}", **context)
 
 

@@ -8,12 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import error_code, is_retryable, translate
-from ._pool import get_client
+from ._pool import close_clients, get_client
 from ._retry import RetryBudget, RetryPolicy
 from ._types import Response
 from .config import DynamoDBConfig
 
 logger = logging.getLogger("dynamodb_wrapper")
+
+__all__ = ["call", "close_clients", "retry_policy"]
 
 #: DynamoDB operation -> client method name.
 _METHODS = {

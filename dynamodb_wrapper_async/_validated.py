@@ -46,6 +46,14 @@ class ValidatedModel(pydantic.BaseModel, metaclass=_TranslatingMeta):
 
     _hide_cause: ClassVar[bool] = False
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except pydantic.ValidationError as error:
+            raise self._translate(error, operation="validate", names=None) from (
+                None if self._hide_cause else error
+            )
+
     @classmethod
     def model_validate(cls, obj: Any, **options: Any) -> Self:
         """Validate ``obj`` like pydantic, raising our ``ValidationError`` on failure."""

@@ -132,6 +132,8 @@ class ConflictError(DynamoDBWrapperError):
         cancellation_reasons: For a cancelled transaction, one entry per action in request
             order: ``{"code": ..., "message": ..., "item": ...}`` (code ``"None"`` for
             actions that did not fail).
+        item: The stored item as DynamoDB returned it with a failed condition (wire format),
+            when it did.
     """
 
     def __init__(
@@ -139,13 +141,19 @@ class ConflictError(DynamoDBWrapperError):
         message: str,
         *,
         cancellation_reasons: Sequence[Mapping[str, Any]] = (),
+        item: Mapping[str, Any] | None = None,
         **context: Any,
     ) -> None:
         super().__init__(message, **context)
         self.cancellation_reasons = [dict(reason) for reason in cancellation_reasons]
+        self.item = dict(item) if item is not None else None
 
     def _context(self) -> dict[str, Any]:
-        return {**super()._context(), "cancellation_reasons": self.cancellation_reasons}
+        return {
+            **super()._context(),
+            "cancellation_reasons": self.cancellation_reasons,
+            "item": self.item,
+        }
 
 
 class ConnectionError(DynamoDBWrapperError, builtins.ConnectionError):
@@ -153,7 +161,24 @@ class ConnectionError(DynamoDBWrapperError, builtins.ConnectionError):
 
 
 class RetryableError(DynamoDBWrapperError):
-    """Throttling or a server error persisted after every retry."""
+    """Throttling or a server error persisted after every retry.
+
+    Attributes:
+        unprocessed_keys: For a batch read, the keys that were never read.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        unprocessed_keys: Sequence[Mapping[str, Any]] = (),
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.unprocessed_keys = [dict(key) for key in unprocessed_keys]
+
+    def _context(self) -> dict[str, Any]:
+        return {**super()._context(), "unprocessed_keys": self.unprocessed_keys}
 
 
 class BatchWriteError(DynamoDBWrapperError):

@@ -1,0 +1,253 @@
+"""The batch engine: 25-item writes and 100-key reads, concurrent, retried, nothing dropped.
+
+A fixed pool of worker tasks pulls chunks from one shared iterator, so memory stays bounded
+however long the input is, and no task is created per chunk. Each chunk is deduplicated by key
+(last wins). Whole-request failures are retried by the gateway; ``UnprocessedItems`` and
+``UnprocessedKeys`` are retried here with backoff under the same policy. What is still not
+done after the retries is raised with exactly those items or keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from . import _gateway
+from ._codec import decode_value
+from ._retry import RetryBudget
+from ._types import Item
+from .config import DynamoDBConfig
+from .exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
+
+logger = logging.getLogger("dynamodb_wrapper")
+
+WRITE_CHUNK = 25
+READ_CHUNK = 100
+
+T = TypeVar("T")
+#: Called after each chunk with the number of items it settled.
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class BatchResult:
+    """Counts of a finished batch.
+
+    Attributes:
+        processed: Items written or deleted (after removing duplicates).
+        duplicates: Items dropped because a later item in the same chunk had the same key.
+        retries: Retries of unprocessed items and failed requests, summed over chunks.
+    """
+
+    processed: int = 0
+    duplicates: int = 0
+    retries: int = 0
+
+
+@dataclass
+class WriteRequest(Generic[T]):
+    """One item of a batch write: its key (for dedupe and errors), the request, the input."""
+
+    key: tuple[Any, ...]
+    request: dict[str, Any]
+    original: T
+    key_names: tuple[str, ...]
+
+
+@dataclass
+class _Failures(Generic[T]):
+    items: list[T] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    cause: DynamoDBWrapperError | None = None
+
+
+async def _chunks(
+    source: Iterable[WriteRequest[T]] | AsyncIterable[WriteRequest[T]], size: int
+) -> AsyncIterator[list[WriteRequest[T]]]:
+    chunk: list[WriteRequest[T]] = []
+    if isinstance(source, AsyncIterable):
+        async for request in source:
+            chunk.append(request)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+    else:
+        for request in source:
+            chunk.append(request)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+                await asyncio.sleep(0)  # let workers run between chunks of a sync source
+    if chunk:
+        yield chunk
+
+
+def _dedupe(chunk: Sequence[WriteRequest[T]]) -> tuple[list[WriteRequest[T]], int]:
+    latest: dict[tuple[Any, ...], WriteRequest[T]] = {}
+    for request in chunk:
+        latest.pop(request.key, None)
+        latest[request.key] = request
+    return list(latest.values()), len(chunk) - len(latest)
+
+
+async def batch_write(
+    config: DynamoDBConfig,
+    table: str,
+    requests: Iterable[WriteRequest[T]] | AsyncIterable[WriteRequest[T]],
+    *,
+    progress: ProgressCallback | None = None,
+) -> BatchResult:
+    """Write ``requests`` (PutRequest/DeleteRequest dicts) in concurrent 25-item chunks.
+
+    Raises:
+        BatchWriteError: Some items were not written after every retry; it carries exactly
+            those originals (``unprocessed_items``) and their keys.
+    """
+    result = BatchResult()
+    failures: _Failures[T] = _Failures()
+    chunks = _chunks(requests, WRITE_CHUNK)
+    lock = asyncio.Lock()
+
+    async def next_chunk() -> list[WriteRequest[T]] | None:
+        async with lock:
+            return await anext(chunks, None)
+
+    async def worker() -> None:
+        while (chunk := await next_chunk()) is not None:
+            unique, duplicates = _dedupe(chunk)
+            result.duplicates += duplicates
+            done, retries, left, cause = await _write_chunk(config, table, unique)
+            result.processed += done
+            result.retries += retries
+            if left:
+                failures.items.extend(request.original for request in left)
+                failures.keys.extend(dict(zip(r.key_names, r.key, strict=True)) for r in left)
+                failures.cause = failures.cause or cause
+            if progress is not None:
+                progress(len(chunk))
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(config.max_concurrency)))
+    finally:
+        await chunks.aclose()
+    if failures.items:
+        raise BatchWriteError(
+            f"{len(failures.items)} of {len(failures.items) + result.processed} items were not "
+            f"written to {table}",
+            operation="BatchWriteItem",
+            table=table,
+            aws_code=failures.cause.aws_code if failures.cause else None,
+            retries=result.retries,
+            unprocessed_items=failures.items,
+            unprocessed_keys=failures.keys,
+        ) from failures.cause
+    return result
+
+
+async def _write_chunk(
+    config: DynamoDBConfig, table: str, chunk: list[WriteRequest[T]]
+) -> tuple[int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
+    """Write one chunk; return (written, retries, not written, last error)."""
+    budget = RetryBudget(_gateway.retry_policy(config))
+    pending = chunk
+    while True:
+        try:
+            response = await _gateway.call(
+                config,
+                "BatchWriteItem",
+                {"RequestItems": {table: [request.request for request in pending]}},
+                table=table,
+            )
+        except DynamoDBWrapperError as error:
+            return len(chunk) - len(pending), budget.attempts + error.retries, pending, error
+        unprocessed = response.get("UnprocessedItems", {}).get(table, [])
+        if not unprocessed:
+            return len(chunk), budget.attempts, [], None
+        pending = _match(pending, unprocessed)
+        delay = budget.next_delay()
+        if delay is None:
+            return len(chunk) - len(pending), budget.attempts, pending, None
+        logger.debug("retrying %d unprocessed items on %s", len(pending), table)
+        await asyncio.sleep(delay)
+
+
+def _match(pending: list[WriteRequest[T]], unprocessed: list[dict[str, Any]]) -> list[WriteRequest[T]]:
+    """Find our requests among the unprocessed ones DynamoDB sent back, by key.
+
+    If any returned request cannot be matched, every pending request is kept: writing an
+    item twice is harmless, losing one is not.
+    """
+    by_key = {request.key: request for request in pending}
+    matched: list[WriteRequest[T]] = []
+    for returned in unprocessed:
+        body = returned.get("PutRequest", {}).get("Item") or returned.get("DeleteRequest", {}).get("Key")
+        try:
+            key = tuple(decode_value(body[name]) for name in pending[0].key_names)
+            matched.append(by_key[key])
+        except (KeyError, TypeError, IndexError, DynamoDBWrapperError):
+            return pending
+    return matched
+
+
+async def batch_get_items(
+    config: DynamoDBConfig,
+    table: str,
+    keys: Sequence[Item],
+    key_names: Sequence[str],
+    extra: dict[str, Any],
+) -> list[Item]:
+    """Read ``keys`` in concurrent 100-key chunks, retrying UnprocessedKeys.
+
+    ``extra`` holds ProjectionExpression, ConsistentRead and the attribute maps. Key
+    attributes are always fetched so returned items can be matched to keys.
+
+    Raises:
+        RetryableError: Keys were still unprocessed after every retry (``unprocessed_keys``).
+    """
+    unique = list({_key_id(key, key_names): key for key in keys}.values())
+    chunks = [unique[i : i + READ_CHUNK] for i in range(0, len(unique), READ_CHUNK)]
+    limit = asyncio.Semaphore(config.max_concurrency)
+
+    async def read(chunk: list[Item]) -> list[Item]:
+        async with limit:
+            return await _read_chunk(config, table, chunk, extra)
+
+    pages = await asyncio.gather(*(read(chunk) for chunk in chunks))
+    return [item for page in pages for item in page]
+
+
+async def _read_chunk(
+    config: DynamoDBConfig, table: str, chunk: list[Item], extra: dict[str, Any]
+) -> list[Item]:
+    budget = RetryBudget(_gateway.retry_policy(config))
+    found: list[Item] = []
+    pending = chunk
+    while True:
+        response = await _gateway.call(
+            config,
+            "BatchGetItem",
+            {"RequestItems": {table: {"Keys": pending, **extra}}},
+            table=table,
+        )
+        found.extend(response.get("Responses", {}).get(table, []))
+        pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        if not pending:
+            return found
+        delay = budget.next_delay()
+        if delay is None:
+            raise RetryableError(
+                f"{len(pending)} keys of {table} were still unprocessed after "
+                f"{budget.attempts} retries",
+                operation="BatchGetItem",
+                table=table,
+                retries=budget.attempts,
+                unprocessed_keys=pending,
+            )
+        await asyncio.sleep(delay)
+
+
+def _key_id(key: Item, key_names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(repr(sorted(key[name].items())) for name in key_names)

@@ -1,0 +1,309 @@
+"""ReadApi[Model, View]: get, batch get, paged queries and scans for any DynamoModel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from boto3.dynamodb.conditions import ConditionBase
+
+from .. import _gateway
+from .._batch import batch_get_items
+from .._codec import decode_item
+from .._expressions import ExpressionBuilder
+from .._schema import IndexSchema
+from .._stream import ItemStream
+from .._table_api import ModelT, TableApi
+from .._tokens import query_scope
+from ..config import DynamoDBConfig
+from ..exceptions import ItemNotFoundError, ValidationError
+from ..models import ViewModel
+from ._paging import PageRequest, collect_page, iterate_pages
+
+ViewT = TypeVar("ViewT", bound=ViewModel)
+
+Filters = Mapping[str, Any] | ConditionBase
+Page = tuple[list[ViewT], str | None]
+
+
+class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
+    """Reads for one model's table; results are validated view models.
+
+    Subclasses name the model and its view::
+
+        class DatasetReadApi(ReadApi[Dataset, DatasetView]):
+            model = Dataset
+            view = DatasetView
+
+    The object holds only its config, so it is cheap to build and pickles into Spark closures.
+    """
+
+    view: type[ViewT]
+
+    # ------------------------------------------------------------------ single items
+    async def get_by_id(
+        self,
+        key: Any,
+        sort_key: Any = None,
+        *,
+        projection: Sequence[str] | None = None,
+        consistent_read: bool = False,
+    ) -> ViewT:
+        """Return one item as a view, or raise ItemNotFoundError.
+
+        Args:
+            key: The partition key value.
+            sort_key: The sort key value, for tables that have one.
+            projection: Field names to fetch (validated against the model).
+            consistent_read: Read with strong consistency.
+        """
+        wire_key, plain_key = self._key(key, sort_key)
+        builder = ExpressionBuilder(self.schema)
+        extra: dict[str, Any] = {}
+        if projection is not None:
+            extra["ProjectionExpression"] = builder.projection(projection)
+        extra.update(builder.params())
+        item = await self._get_item(
+            wire_key, plain_key, consistent_read=consistent_read, extra=extra
+        )
+        if item is None:
+            raise ItemNotFoundError(
+                f"{self.schema.model_name} not found",
+                operation="get_by_id",
+                table=self.table_name,
+                key=plain_key,
+            )
+        return self.view.model_validate(decode_item(item))
+
+    async def batch_get(
+        self,
+        keys: Iterable[Any],
+        *,
+        projection: Sequence[str] | None = None,
+        consistent_read: bool = False,
+    ) -> list[ViewT]:
+        """Return the items that exist among ``keys``, in no particular order.
+
+        Each key is a partition key value, a ``(partition, sort)`` tuple or a mapping of the
+        key fields. Duplicates are fetched once; missing items are left out.
+        """
+        wire_keys = [self._key_from(key)[0] for key in keys]
+        builder = ExpressionBuilder(self.schema)
+        extra: dict[str, Any] = {"ConsistentRead": consistent_read}
+        if projection is not None:
+            extra["ProjectionExpression"] = builder.projection(projection)
+        extra.update(builder.params())
+        items = await batch_get_items(
+            self.config, self.table_name, wire_keys, self.schema.key_names, extra
+        )
+        return [self.view.model_validate(decode_item(item)) for item in items]
+
+    # ------------------------------------------------------------------ queries
+    async def query_by_composite_key_range(
+        self,
+        partition_key: str,
+        partition_value: Any,
+        sort_key: str | None = None,
+        sort_condition: str | None = None,
+        sort_value: Any = None,
+        sort_value2: Any = None,
+        *,
+        filters: Filters | None = None,
+        projection: Sequence[str] | None = None,
+        limit: int = 100,
+        last_key: str | None = None,
+        scan_forward: bool = True,
+    ) -> Page[ViewT]:
+        """Query the table or the GSI whose keys are ``partition_key`` (+ ``sort_key``).
+
+        ``sort_condition`` is one of eq, lt, lte, gt, gte, between (with ``sort_value2``) and
+        begins_with. Returns ``(items, next_key)``; pass ``next_key`` as ``last_key`` to go on.
+        """
+        request = self._range_request(
+            partition_key, partition_value, sort_key, sort_condition, sort_value, sort_value2,
+            filters, projection, scan_forward=scan_forward,
+        )  # fmt: skip
+        return await self._page(request, limit, last_key)
+
+    def query_by_composite_key_range_iter(
+        self,
+        partition_key: str,
+        partition_value: Any,
+        sort_key: str | None = None,
+        sort_condition: str | None = None,
+        sort_value: Any = None,
+        sort_value2: Any = None,
+        *,
+        filters: Filters | None = None,
+        projection: Sequence[str] | None = None,
+        last_key: str | None = None,
+        scan_forward: bool = True,
+    ) -> ItemStream[ViewT]:
+        """Stream every item of :meth:`query_by_composite_key_range`, page by page."""
+        request = self._range_request(
+            partition_key, partition_value, sort_key, sort_condition, sort_value, sort_value2,
+            filters, projection, scan_forward=scan_forward,
+        )  # fmt: skip
+        return self._stream(request, last_key)
+
+    # ------------------------------------------------------------------ scans
+    async def scan(
+        self,
+        *,
+        filters: Filters | None = None,
+        projection: Sequence[str] | None = None,
+        limit: int = 100,
+        last_key: str | None = None,
+    ) -> Page[ViewT]:
+        """Scan the table: up to ``limit`` matching items and the token to go on."""
+        return await self._page(self._scan_request(filters, projection), limit, last_key)
+
+    def scan_iter(
+        self,
+        *,
+        filters: Filters | None = None,
+        projection: Sequence[str] | None = None,
+        segments: int = 1,
+    ) -> ItemStream[ViewT]:
+        """Stream the whole table; ``segments`` > 1 runs a parallel scan, merged as it comes."""
+        request = self._scan_request(filters, projection)
+        if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments:
+            raise ValidationError(f"segments must be a positive integer, got {segments!r}")
+        if segments == 1:
+            return self._stream(request, None)
+        parts = [request.for_segment(n, segments) for n in range(segments)]
+        return ItemStream(lambda: self._merged_pages(parts))
+
+    # ------------------------------------------------------------------ building blocks
+    def _request_for(
+        self,
+        index: IndexSchema,
+        partition_value: Any,
+        sort_condition: str | None = None,
+        sort_value: Any = None,
+        sort_value2: Any = None,
+        filters: Filters | None = None,
+        projection: Sequence[str] | None = None,
+        *,
+        scan_forward: bool = True,
+    ) -> PageRequest:
+        """Build the paged Query of ``index`` (the table key or a GSI)."""
+        builder = ExpressionBuilder(self.schema)
+        key_condition = builder.key_condition(
+            index, partition_value, sort_condition, sort_value, sort_value2
+        )
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": key_condition,
+            "ScanIndexForward": scan_forward,
+        }
+        if index.name is not None:
+            params["IndexName"] = index.name
+        scope = query_scope(self.table_name, index.name, key_condition, builder.params())
+        return self._finish(params, builder, index, filters, projection, "Query", scope)
+
+    def _range_request(
+        self,
+        partition_key: str,
+        partition_value: Any,
+        sort_key: str | None,
+        sort_condition: str | None,
+        sort_value: Any,
+        sort_value2: Any,
+        filters: Filters | None,
+        projection: Sequence[str] | None,
+        *,
+        scan_forward: bool,
+    ) -> PageRequest:
+        if sort_condition is not None and sort_key is None:
+            raise ValidationError("sort_condition needs sort_key")
+        index = self.schema.find_index(partition_key, sort_key)
+        return self._request_for(
+            index, partition_value, sort_condition, sort_value, sort_value2, filters, projection,
+            scan_forward=scan_forward,
+        )  # fmt: skip
+
+    def _scan_request(
+        self, filters: Filters | None, projection: Sequence[str] | None
+    ) -> PageRequest:
+        builder = ExpressionBuilder(self.schema)
+        params: dict[str, Any] = {"TableName": self.table_name}
+        scope = query_scope(self.table_name, None, None, {})
+        return self._finish(params, builder, self.schema.primary, filters, projection, "Scan", scope)
+
+    def _finish(
+        self,
+        params: dict[str, Any],
+        builder: ExpressionBuilder,
+        index: IndexSchema,
+        filters: Filters | None,
+        projection: Sequence[str] | None,
+        operation: Any,
+        scope: str,
+    ) -> PageRequest:
+        key_names = tuple(dict.fromkeys((*self.schema.key_names, *index.key_names)))
+        strip: frozenset[str] = frozenset()
+        if projection is not None:
+            params["ProjectionExpression"] = builder.projection(projection, always=key_names)
+            strip = frozenset(key_names) - frozenset(projection)
+        filter_expression = builder.filters(filters)
+        if filter_expression is not None:
+            params["FilterExpression"] = filter_expression
+        params.update(builder.params())
+        return PageRequest(
+            operation, self.table_name, params, scope, key_names, strip,
+            filtered=filter_expression is not None,
+        )  # fmt: skip
+
+    async def _page(self, request: PageRequest, limit: int, last_key: str | None) -> Page[ViewT]:
+        values, token = await collect_page(self.config, request, limit=limit, last_key=last_key)
+        return [self.view.model_validate(value) for value in values], token
+
+    def _stream(self, request: PageRequest, last_key: str | None) -> ItemStream[ViewT]:
+        async def pages() -> AsyncIterator[list[ViewT]]:
+            async for values in iterate_pages(self.config, request, last_key=last_key):
+                yield [self.view.model_validate(value) for value in values]
+
+        return ItemStream(pages)
+
+    async def _merged_pages(self, requests: Sequence[PageRequest]) -> AsyncIterator[list[ViewT]]:
+        """Run every segment concurrently and yield their pages as they arrive."""
+        queue: asyncio.Queue[list[ViewT] | BaseException | None] = asyncio.Queue(len(requests))
+
+        async def pump(request: PageRequest) -> None:
+            try:
+                async for page in self._stream(request, None).pages():
+                    await queue.put(page)
+            except Exception as error:  # noqa: BLE001 - handed to the consumer below
+                await queue.put(error)
+            else:
+                await queue.put(None)
+
+        tasks = [asyncio.create_task(pump(request)) for request in requests]
+        try:
+            running = len(tasks)
+            while running:
+                page = await queue.get()
+                if page is None:
+                    running -= 1
+                elif isinstance(page, BaseException):
+                    raise page
+                else:
+                    yield page
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def time_window(since: Any, until: Any) -> tuple[str | None, Any, Any]:
+    """Return ``(sort_condition, value, value2)`` for an optional ``[since, until]`` window."""
+    if since is not None and until is not None:
+        return "between", since, until
+    if since is not None:
+        return "gte", since, None
+    if until is not None:
+        return "lte", until, None
+    return None, None, None
+

@@ -1,0 +1,13 @@
+"""Write APIs (the command side): the generic WriteApi and one class per domain."""
+
+from ._base import WriteApi as WriteApi
+from .pipeline_config import PipelineConfigWriteApi as PipelineConfigWriteApi
+from .pipeline_run_logs import PipelineRunLogsWriteApi as PipelineRunLogsWriteApi
+from .table_config import TableConfigWriteApi as TableConfigWriteApi
+
+__all__ = [
+    "PipelineConfigWriteApi",
+    "PipelineRunLogsWriteApi",
+    "TableConfigWriteApi",
+    "WriteApi",
+]

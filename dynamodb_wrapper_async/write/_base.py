@@ -1,0 +1,352 @@
+"""WriteApi[Model, Upsert]: create, upsert, update, delete and batch writes for any model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+import pydantic
+from boto3.dynamodb.conditions import ConditionBase
+
+from .. import _gateway
+from .._batch import BatchResult, ProgressCallback, WriteRequest, batch_write
+from .._codec import check_item_size, decode_item, encode_item
+from .._expressions import ExpressionBuilder
+from .._table_api import KeyInput, ModelT, TableApi
+from .._validated import describe_errors
+from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
+from ..models import WriteModel
+from ..utils import utc_now
+
+UpsertT = TypeVar("UpsertT", bound=WriteModel)
+
+
+class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
+    """Writes for one model's table; inputs are validated before any request is sent.
+
+    Subclasses name the model and its write DTO::
+
+        class DatasetWriteApi(WriteApi[Dataset, DatasetUpsert]):
+            model = Dataset
+            upsert_model = DatasetUpsert
+
+    ``created_at``, ``updated_at`` and ``version`` are managed here when the model has them.
+    """
+
+    upsert_model: type[UpsertT]
+    #: Fields callers may not set through ``update``: the server manages them.
+    managed_fields: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at", "version"})
+
+    # ------------------------------------------------------------------ single items
+    async def create(self, item: UpsertT) -> ModelT:
+        """Store a new item; raise ConflictError if one with its key exists.
+
+        Sets ``created_at`` = ``updated_at`` = now (UTC) and ``version`` = 1.
+        """
+        full = self._full_model(item, utc_now())
+        wire, key = self._wire_item(full)
+        builder = ExpressionBuilder(self.schema)
+        condition = f"attribute_not_exists({builder.name(self.schema.key_names[0])})"
+        params = {
+            "TableName": self.table_name,
+            "Item": wire,
+            "ConditionExpression": condition,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
+        try:
+            await _gateway.call(self.config, "PutItem", params, table=self.table_name, key=key)
+        except ConflictError as error:
+            if error.retries and error.item and decode_item(error.item) == decode_item(wire):
+                return full  # our own earlier attempt was applied; its answer was lost
+            raise ConflictError(
+                f"{self.schema.model_name} already exists",
+                operation="create",
+                table=self.table_name,
+                key=key,
+                aws_code=error.aws_code,
+                request_id=error.request_id,
+                retries=error.retries,
+                item=error.item,
+            ) from error
+        return full
+
+    async def upsert(self, item: UpsertT) -> ModelT:
+        """Create or replace an item in one UpdateItem, keeping its ``created_at``.
+
+        Fields left None in the DTO are removed; ``updated_at`` becomes now and ``version``
+        goes up by one (starting at 1).
+        """
+        now = utc_now()
+        full = self._full_model(item, now)
+        wire, key = self._wire_item(full)
+        builder = ExpressionBuilder(self.schema)
+        values = dict(full)
+        fixed = {*self.schema.key_names, "created_at", "version"}
+        set_values = {n: v for n, v in values.items() if n not in fixed and v is not None}
+        remove = [n for n, v in values.items() if v is None and n not in fixed]
+        expression = builder.update(
+            set_values,
+            remove=remove,
+            if_not_exists={"created_at": now} if "created_at" in values else {},
+            increment={"version": 1} if "version" in values else {},
+        )
+        params = {
+            "TableName": self.table_name,
+            "Key": {name: wire[name] for name in self.schema.key_names},
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+            **builder.params(),
+        }
+        response = await _gateway.call(
+            self.config, "UpdateItem", params, table=self.table_name, key=key
+        )
+        return self.model.model_validate(decode_item(response["Attributes"]))
+
+    async def update(
+        self,
+        key: KeyInput,
+        updates: Mapping[str, Any],
+        *,
+        condition_expression: ConditionBase | None = None,
+        expected_version: int | None = None,
+    ) -> ModelT:
+        """Change some fields of an existing item and return it as stored.
+
+        ``updates`` maps field names to new values (validated against the model); None
+        removes an optional field. ``condition_expression`` is a boto3 ``Attr`` condition;
+        ``expected_version`` makes the update conditional on the stored ``version``.
+
+        Raises:
+            ItemNotFoundError: No item has this key.
+            ConflictError: The condition or the version check failed.
+            ValidationError: Unknown field, wrong type, key or server-managed field.
+        """
+        wire_key, plain_key = self._key_from(key)
+        set_values, remove = self._checked_updates(updates)
+        now = utc_now()
+        fields = self.schema.fields
+        if "updated_at" in fields:
+            set_values["updated_at"] = now
+        set_values.update(self._derived_values(now))
+        builder = ExpressionBuilder(self.schema)
+        expression = builder.update(
+            set_values, remove=remove, increment={"version": 1} if "version" in fields else {}
+        )
+        conditions = [f"attribute_exists({builder.name(self.schema.key_names[0])})"]
+        if condition_expression is not None:
+            conditions.append(f"({builder.condition(condition_expression)})")
+        if expected_version is not None:
+            if "version" not in fields:
+                raise ValidationError(f"{self.schema.model_name} has no version field")
+            conditions.append(f"{builder.name('version')} = {builder.value(expected_version)}")
+        params = {
+            "TableName": self.table_name,
+            "Key": wire_key,
+            "UpdateExpression": expression,
+            "ConditionExpression": " AND ".join(conditions),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
+        try:
+            response = await _gateway.call(
+                self.config, "UpdateItem", params, table=self.table_name, key=plain_key
+            )
+        except ConflictError as error:
+            raise self._update_conflict(error, plain_key, expected_version) from error
+        return self.model.model_validate(decode_item(response["Attributes"]))
+
+    async def delete(self, key: KeyInput, *, condition: ConditionBase | None = None) -> None:
+        """Delete an existing item; ``condition`` (a boto3 ``Attr`` condition) must hold.
+
+        Raises:
+            ItemNotFoundError: No item has this key.
+            ConflictError: The condition failed.
+        """
+        wire_key, plain_key = self._key_from(key)
+        builder = ExpressionBuilder(self.schema)
+        conditions = [f"attribute_exists({builder.name(self.schema.key_names[0])})"]
+        if condition is not None:
+            conditions.append(f"({builder.condition(condition)})")
+        params = {
+            "TableName": self.table_name,
+            "Key": wire_key,
+            "ConditionExpression": " AND ".join(conditions),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
+        try:
+            await _gateway.call(
+                self.config, "DeleteItem", params, table=self.table_name, key=plain_key
+            )
+        except ConflictError as error:
+            if error.item is None and error.retries:
+                return  # our own earlier attempt deleted it; its answer was lost
+            if error.item is None:
+                raise self._not_found(plain_key, "delete") from error
+            raise ConflictError(
+                "delete condition failed",
+                operation="delete",
+                table=self.table_name,
+                key=plain_key,
+                aws_code=error.aws_code,
+                retries=error.retries,
+                item=error.item,
+            ) from error
+
+    # ------------------------------------------------------------------ batches
+    async def batch_upsert(
+        self,
+        items: Iterable[UpsertT] | AsyncIterable[UpsertT],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> BatchResult:
+        """Write many items with BatchWriteItem, 25 per request, many requests at once.
+
+        Accepts any iterable or async iterable (a generator of millions streams with bounded
+        memory). BatchWriteItem replaces whole items, so each gets ``created_at`` =
+        ``updated_at`` = now and ``version`` = 1; use :meth:`upsert` to keep an item's history.
+        Duplicate keys within one 25-item chunk: the last wins.
+
+        Raises:
+            BatchWriteError: Items that were not written after every retry, exactly.
+        """
+        now = utc_now()
+
+        async def requests() -> AsyncIterator[WriteRequest[UpsertT]]:
+            async for item in _aiter(items):
+                wire, key = self._wire_item(self._full_model(item, now))
+                yield WriteRequest(
+                    tuple(key.values()), {"PutRequest": {"Item": wire}}, item, self.schema.key_names
+                )
+
+        return await batch_write(self.config, self.table_name, requests(), progress=progress)
+
+    async def batch_delete(
+        self,
+        keys: Iterable[KeyInput] | AsyncIterable[KeyInput],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> BatchResult:
+        """Delete many items by key, 25 per request; keys that do not exist are no-ops.
+
+        Raises:
+            BatchWriteError: Keys that were not deleted after every retry, exactly.
+        """
+
+        async def requests() -> AsyncIterator[WriteRequest[KeyInput]]:
+            async for key in _aiter(keys):
+                wire, plain = self._key_from(key)
+                yield WriteRequest(
+                    tuple(plain.values()), {"DeleteRequest": {"Key": wire}}, key, self.schema.key_names
+                )
+
+        return await batch_write(self.config, self.table_name, requests(), progress=progress)
+
+    # ------------------------------------------------------------------ helpers
+    def _full_model(self, item: UpsertT, now: dt.datetime) -> ModelT:
+        if not isinstance(item, self.upsert_model):
+            raise ValidationError(
+                f"expected {self.upsert_model.__name__}, got {type(item).__name__}",
+                table=self.table_name,
+            )
+        values = dict(item)
+        fields = self.schema.fields
+        for name, value in (("created_at", now), ("updated_at", now), ("version", 1)):
+            if name in fields:
+                values[name] = value
+        return self.model.model_validate(values)
+
+    def _wire_item(self, full: ModelT) -> tuple[dict[str, Any], dict[str, Any]]:
+        values = dict(full)
+        key = self.schema.key_of(values)
+        wire = encode_item(values, bool_string_fields=self.schema.bool_string_fields)
+        check_item_size(wire, table=self.table_name, key=key)
+        return wire, key
+
+    def _derived_values(self, now: dt.datetime) -> dict[str, Any]:
+        """Fields computed from ``updated_at``; domain APIs override (e.g. updated_month)."""
+        return {}
+
+    def _checked_updates(self, updates: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        if not isinstance(updates, Mapping) or not updates:
+            raise ValidationError("updates must be a non-empty mapping of field -> value")
+        schema = self.schema
+        unknown = sorted(str(name) for name in updates if name not in schema.fields)
+        if unknown:
+            raise ValidationError(
+                f"unknown fields for {schema.model_name}: {unknown}; "
+                f"fields: {sorted(schema.fields)}",
+                table=self.table_name,
+            )
+        fixed = set(schema.key_names) | self.managed_fields | set(self._derived_values(utc_now()))
+        refused = sorted(set(updates) & fixed)
+        if refused:
+            raise ValidationError(
+                f"cannot update key, derived or server-managed fields: {refused}",
+                table=self.table_name,
+            )
+        set_values: dict[str, Any] = {}
+        remove: list[str] = []
+        for name, value in updates.items():
+            info = self.model.model_fields[name]
+            if value is None:
+                if info.is_required():
+                    raise ValidationError(f"{name!r} is required and cannot be removed")
+                remove.append(name)
+                continue
+            try:
+                set_values[name] = _adapter(self.model, name).validate_python(value)
+            except pydantic.ValidationError as error:
+                message = describe_errors(error, names={"": name})
+                raise ValidationError(
+                    f"invalid value for {name!r}: {message}", table=self.table_name
+                ) from error
+        return set_values, remove
+
+    def _update_conflict(
+        self, error: ConflictError, key: dict[str, Any], expected_version: int | None
+    ) -> Exception:
+        if error.item is None:
+            return self._not_found(key, "update")
+        stored = decode_item(error.item)
+        if expected_version is not None and stored.get("version") != expected_version:
+            message = f"version conflict: expected {expected_version}, found {stored.get('version')}"
+        else:
+            message = "update condition failed"
+        return ConflictError(
+            message,
+            operation="update",
+            table=self.table_name,
+            key=key,
+            aws_code=error.aws_code,
+            retries=error.retries,
+            item=error.item,
+        )
+
+    def _not_found(self, key: dict[str, Any], operation: str) -> ItemNotFoundError:
+        return ItemNotFoundError(
+            f"{self.schema.model_name} not found", operation=operation, table=self.table_name, key=key
+        )
+
+
+@functools.lru_cache(maxsize=512)
+def _adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
+    info = model.model_fields[name]
+    return pydantic.TypeAdapter(Any if info.annotation is None else _annotated(info))
+
+
+def _annotated(info: Any) -> Any:
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
+async def _aiter(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
+    if isinstance(source, AsyncIterable):
+        async for item in source:
+            yield item
+    else:
+        for item in source:
+            yield item

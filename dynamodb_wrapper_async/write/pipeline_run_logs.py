@@ -1,0 +1,148 @@
+"""PipelineRunLogsWriteApi: recording runs and their lifecycle (start, complete)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase
+
+from .._codec import decode_item
+from ..exceptions import ConflictError, ValidationError
+from ..models import PipelineRunLog, PipelineRunLogUpsert, RunStatus
+from ..utils import to_utc, utc_now
+from ._base import WriteApi
+
+__all__ = ["PipelineRunLogsWriteApi"]
+
+#: A run can be completed only from these states.
+OPEN_STATES = (RunStatus.PENDING, RunStatus.RUNNING)
+#: The states complete_run may set.
+FINAL_STATES = (RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
+    """Writes of the ``pipeline_run_logs`` table (key: run_id + pipeline_id)."""
+
+    model = PipelineRunLog
+    upsert_model = PipelineRunLogUpsert
+
+    async def create_run_log(self, run: PipelineRunLogUpsert) -> PipelineRunLog:
+        """Record a new run; ConflictError if (run_id, pipeline_id) exists."""
+        return await self.create(run)
+
+    async def upsert_run_log(self, run: PipelineRunLogUpsert) -> PipelineRunLog:
+        """Create or replace a run, keeping created_at."""
+        return await self.upsert(run)
+
+    async def update_run_log(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        updates: Mapping[str, Any],
+        *,
+        condition_expression: ConditionBase | None = None,
+        expected_version: int | None = None,
+    ) -> PipelineRunLog:
+        """Change fields of a run. See :meth:`WriteApi.update`."""
+        return await self.update(
+            (run_id, pipeline_id),
+            updates,
+            condition_expression=condition_expression,
+            expected_version=expected_version,
+        )
+
+    async def delete_run_log(
+        self, run_id: str, pipeline_id: str, *, condition: ConditionBase | None = None
+    ) -> None:
+        """Delete a run."""
+        await self.delete((run_id, pipeline_id), condition=condition)
+
+    async def start_run(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        *,
+        start_time: dt.datetime | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        ttl: int | dt.datetime | None = None,
+    ) -> PipelineRunLog:
+        """Record a run in status ``running`` that started at ``start_time`` (default: now).
+
+        Raises:
+            ConflictError: The run exists already.
+        """
+        run = PipelineRunLogUpsert(
+            run_id=run_id,
+            pipeline_id=pipeline_id,
+            status=RunStatus.RUNNING,
+            start_time=start_time or utc_now(),
+            metrics=dict(metrics or {}),
+            ttl=ttl,  # type: ignore[arg-type]  # the model converts an aware datetime
+        )
+        return await self.create(run)
+
+    async def complete_run(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        status: RunStatus | str,
+        *,
+        end_time: dt.datetime | None = None,
+        records_processed: int | None = None,
+        records_failed: int | None = None,
+        error_message: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+    ) -> PipelineRunLog:
+        """Finish a pending or running run: set status, end_time and duration_seconds.
+
+        Raises:
+            ValidationError: ``status`` is not success, failed or cancelled.
+            ItemNotFoundError: The run does not exist.
+            ConflictError: The run is already finished (or changed meanwhile).
+        """
+        final = _final_status(status)
+        end = to_utc(end_time) if end_time is not None else utc_now()
+        current = await self._current(run_id, pipeline_id)
+        if current.status not in OPEN_STATES:
+            raise ConflictError(
+                f"run is already {current.status.value}; only pending or running runs complete",
+                operation="complete_run",
+                table=self.table_name,
+                key={"run_id": run_id, "pipeline_id": pipeline_id},
+            )
+        updates: dict[str, Any] = {"status": final, "end_time": end}
+        if current.start_time is not None:
+            updates["duration_seconds"] = max((end - current.start_time).total_seconds(), 0.0)
+        optional = {
+            "records_processed": records_processed,
+            "records_failed": records_failed,
+            "error_message": error_message,
+            "metrics": None if metrics is None else dict(metrics),
+        }
+        updates.update({name: value for name, value in optional.items() if value is not None})
+        return await self.update(
+            (run_id, pipeline_id),
+            updates,
+            condition_expression=Attr("status").is_in([s.value for s in OPEN_STATES]),
+            expected_version=current.version,
+        )
+
+    async def _current(self, run_id: str, pipeline_id: str) -> PipelineRunLog:
+        wire_key, plain_key = self._key(run_id, pipeline_id)
+        item = await self._get_item(wire_key, plain_key, consistent_read=True)
+        if item is None:
+            raise self._not_found(plain_key, "complete_run")
+        return self.model.model_validate(decode_item(item))
+
+
+def _final_status(status: RunStatus | str) -> RunStatus:
+    try:
+        final = RunStatus(status)
+    except ValueError:
+        final = None
+    if final not in FINAL_STATES:
+        allowed = ", ".join(s.value for s in FINAL_STATES)
+        raise ValidationError(f"complete_run status must be one of {allowed}, got {status!r}")
+    return final

@@ -1,0 +1,43 @@
+"""Integration fixtures: the three tables, created once per backend, and raw boto3 access."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from dynamodb_wrapper_async import DynamoDBConfig, close_clients, create_tables, delete_tables
+
+
+@pytest.fixture(scope="session")
+async def config(backend: DynamoDBConfig) -> AsyncIterator[DynamoDBConfig]:
+    """A config whose three tables exist on the backend (created once per session)."""
+    await create_tables(backend)
+    yield backend
+    await delete_tables(backend)
+    await close_clients(backend)
+
+
+@pytest.fixture(scope="session")
+def raw_client(backend: DynamoDBConfig) -> Iterator[Any]:
+    """A plain boto3 client on the same backend, to look at what is really stored."""
+    assert backend.aws_access_key_id is not None
+    assert backend.aws_secret_access_key is not None
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=backend.endpoint_url,
+        region_name=backend.region_name,
+        aws_access_key_id=backend.aws_access_key_id.get_secret_value(),
+        aws_secret_access_key=backend.aws_secret_access_key.get_secret_value(),
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def uid() -> str:
+    """A short unique id, so tests sharing session tables never see each other's items."""
+    return uuid.uuid4().hex[:10]
