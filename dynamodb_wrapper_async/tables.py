@@ -13,7 +13,7 @@ from .config import DynamoDBConfig
 from .exceptions import ConflictError, TableNotFoundError
 from .models import DynamoModel, PipelineConfig, PipelineRunLog, TableConfig
 
-__all__ = ["DEFAULT_MODELS", "TableInfo", "create_tables", "delete_tables"]
+__all__ = ["DEFAULT_MODELS", "TableInfo", "create_tables", "delete_tables", "table_definition"]
 
 #: The library's three tables.
 DEFAULT_MODELS: tuple[type[DynamoModel], ...] = (PipelineConfig, TableConfig, PipelineRunLog)

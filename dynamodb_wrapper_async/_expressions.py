@@ -1,0 +1,213 @@
+"""Expression building with placeholders only: projection, key condition, filter, update (pure).
+
+User input never becomes expression text: every attribute name is a ``#nN`` placeholder and
+every value a ``:vN`` placeholder. Names are checked against the model's fields; values are
+encoded by the codec, with bools compared against GSI key fields written as "true"/"false".
+Conditions are boto3's ``Attr``/``Key`` trees, rendered through their public
+``get_expression()``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from boto3.dynamodb.conditions import AttributeBase, ConditionBase
+
+from ._codec import encode_value
+from ._schema import IndexSchema, TableSchema
+from .exceptions import ValidationError
+
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*")
+_SEGMENT = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|(\[\d+\])")
+
+#: sort_condition -> key condition template ({0} name, {1} value, {2} second value)
+SORT_CONDITIONS: dict[str, str] = {
+    "eq": "{0} = {1}",
+    "lt": "{0} < {1}",
+    "lte": "{0} <= {1}",
+    "gt": "{0} > {1}",
+    "gte": "{0} >= {1}",
+    "between": "{0} BETWEEN {1} AND {2}",
+    "begins_with": "begins_with({0}, {1})",
+}
+
+
+class ExpressionBuilder:
+    """Allocates the placeholders of one request and renders its expressions."""
+
+    def __init__(self, schema: TableSchema) -> None:
+        self.schema = schema
+        self._names: dict[str, str] = {}
+        self._values: dict[str, Any] = {}
+
+    def name(self, path: str) -> str:
+        """Return the placeholder path for ``path`` (``a.b[2]`` -> ``#n0.#n1[2]``)."""
+        if not isinstance(path, str) or not _PATH.fullmatch(path):
+            raise ValidationError(f"invalid attribute name or path {path!r}")
+        parts: list[str] = []
+        for match in _SEGMENT.finditer(path):
+            name, index = match.groups()
+            if index is not None:
+                parts.append(index)
+                continue
+            if not parts and name not in self.schema.fields:
+                raise ValidationError(
+                    f"{self.schema.model_name} has no field {name!r}; "
+                    f"fields: {sorted(self.schema.fields)}"
+                )
+            placeholder = self._names.setdefault(name, f"#n{len(self._names)}")
+            parts.append(("." if parts else "") + placeholder)
+        return "".join(parts)
+
+    def value(self, value: Any, *, field: str | None = None) -> str:
+        """Return a new value placeholder for ``value``, encoded for ``field``."""
+        if field in self.schema.bool_string_fields and isinstance(value, bool):
+            encoded: dict[str, Any] = {"S": "true" if value else "false"}
+        else:
+            encoded = encode_value(value, path=field or "value")
+        placeholder = f":v{len(self._values)}"
+        self._values[placeholder] = encoded
+        return placeholder
+
+    def projection(self, fields: Iterable[str], *, always: Iterable[str] = ()) -> str:
+        """Render a ProjectionExpression of model fields, plus ``always`` (key attributes)."""
+        if isinstance(fields, str):
+            raise ValidationError("projection must be a list of field names, not a string")
+        requested = list(fields)
+        if not requested:
+            raise ValidationError("projection must name at least one field")
+        unknown = sorted({str(f) for f in requested if f not in self.schema.fields})
+        if unknown:
+            raise ValidationError(
+                f"unknown projection fields for {self.schema.model_name}: {unknown}; "
+                f"fields: {sorted(self.schema.fields)}"
+            )
+        names = dict.fromkeys([*requested, *always])
+        return ", ".join(self.name(name) for name in names)
+
+    def condition(self, condition: ConditionBase) -> str:
+        """Render a boto3 condition tree (``Attr("status").eq("failed") & ...``)."""
+        if not isinstance(condition, ConditionBase):
+            raise ValidationError(
+                "conditions must be boto3 Attr/Key conditions, "
+                f"e.g. Attr('is_active').eq(True); got {type(condition).__name__}"
+            )
+        expression = condition.get_expression()
+        values = expression["values"]
+        field = next(
+            (_top(v) for v in values if isinstance(v, AttributeBase) and not isinstance(v, ConditionBase)),
+            None,
+        )
+        rendered = [
+            self._operand(value, field=field, grouped=condition.has_grouped_values)
+            for value in values
+        ]
+        return str(expression["format"]).format(*rendered, operator=expression["operator"])
+
+    def _operand(self, value: Any, *, field: str | None, grouped: bool) -> str:
+        if isinstance(value, ConditionBase):
+            return self.condition(value)
+        if isinstance(value, AttributeBase):
+            return self.name(value.name)
+        if grouped:
+            if not isinstance(value, list | tuple | set | frozenset) or not value:
+                raise ValidationError("is_in needs a non-empty list of values")
+            return "(" + ", ".join(self.value(v, field=field) for v in value) + ")"
+        return self.value(value, field=field)
+
+    def filters(self, filters: Mapping[str, Any] | ConditionBase | None) -> str | None:
+        """Render a filter: a dict (AND of equalities; None means absent) or a condition."""
+        if filters is None:
+            return None
+        if isinstance(filters, ConditionBase):
+            return self.condition(filters)
+        if not isinstance(filters, Mapping):
+            raise ValidationError(
+                f"filters must be a dict or a boto3 Attr condition, got {type(filters).__name__}"
+            )
+        parts = []
+        for name, value in filters.items():
+            placeholder = self.name(name)
+            if value is None:
+                parts.append(f"attribute_not_exists({placeholder})")
+            else:
+                parts.append(f"{placeholder} = {self.value(value, field=_top(name))}")
+        return " AND ".join(parts) or None
+
+    def key_condition(
+        self,
+        index: IndexSchema,
+        partition_value: Any,
+        sort_condition: str | None = None,
+        sort_value: Any = None,
+        sort_value2: Any = None,
+    ) -> str:
+        """Render a KeyConditionExpression for ``index`` (the table key or a GSI)."""
+        partition = index.partition_key.name
+        if partition_value is None or partition_value == "":
+            raise ValidationError(f"partition key {partition!r} needs a non-empty value")
+        expression = f"{self.name(partition)} = {self.value(partition_value, field=partition)}"
+        if sort_condition is None:
+            return expression
+        template = SORT_CONDITIONS.get(sort_condition)
+        if template is None:
+            raise ValidationError(
+                f"unknown sort_condition {sort_condition!r}; one of: {', '.join(SORT_CONDITIONS)}"
+            )
+        if index.sort_key is None:
+            raise ValidationError(f"{index.describe()} has no sort key")
+        sort = index.sort_key.name
+        if sort_value is None:
+            raise ValidationError(f"sort_condition {sort_condition!r} needs sort_value")
+        second = ""
+        if sort_condition == "between":
+            if sort_value2 is None:
+                raise ValidationError("sort_condition 'between' needs sort_value2")
+            second = self.value(sort_value2, field=sort)
+        elif sort_value2 is not None:
+            raise ValidationError(f"sort_value2 only goes with 'between', not {sort_condition!r}")
+        first = self.value(sort_value, field=sort)
+        return f"{expression} AND {template.format(self.name(sort), first, second)}"
+
+    def update(
+        self,
+        set_values: Mapping[str, Any],
+        *,
+        remove: Iterable[str] = (),
+        if_not_exists: Mapping[str, Any] | None = None,
+        increment: Mapping[str, int] | None = None,
+    ) -> str:
+        """Render an UpdateExpression: SET (plain, if_not_exists, increments) and REMOVE."""
+        sets = [f"{self.name(n)} = {self.value(v, field=n)}" for n, v in set_values.items()]
+        for name, value in (if_not_exists or {}).items():
+            placeholder = self.name(name)
+            sets.append(f"{placeholder} = if_not_exists({placeholder}, {self.value(value, field=name)})")
+        for name, step in (increment or {}).items():
+            placeholder = self.name(name)
+            zero, by = self.value(0), self.value(step)
+            sets.append(f"{placeholder} = if_not_exists({placeholder}, {zero}) + {by}")
+        removes = [self.name(name) for name in remove]
+        sections = []
+        if sets:
+            sections.append("SET " + ", ".join(sets))
+        if removes:
+            sections.append("REMOVE " + ", ".join(removes))
+        if not sections:
+            raise ValidationError("nothing to update")
+        return " ".join(sections)
+
+    def params(self) -> dict[str, Any]:
+        """Return ExpressionAttributeNames/Values for the request (only non-empty ones)."""
+        params: dict[str, Any] = {}
+        if self._names:
+            params["ExpressionAttributeNames"] = {p: n for n, p in self._names.items()}
+        if self._values:
+            params["ExpressionAttributeValues"] = dict(self._values)
+        return params
+
+
+def _top(attribute: Any) -> str:
+    name = attribute.name if isinstance(attribute, AttributeBase) else str(attribute)
+    return re.split(r"[.\[]", name, maxsplit=1)[0]

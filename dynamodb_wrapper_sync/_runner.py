@@ -1,0 +1,153 @@
+"""One event-loop thread per process that runs the async core for blocking callers.
+
+- Started lazily on first use, never at import.
+- Works from any thread, including one that already runs a loop (Jupyter), because the
+  coroutine runs on our own loop thread and the caller waits on a concurrent future.
+- Fork-safe: a child process (PySpark workers are forked) sees a new pid and starts its own
+  loop; the parent's loop, thread and lock are dropped (a lock held at fork stays held, and
+  an inherited loop has no thread while ``is_running()`` may still say True).
+- A call from the loop thread itself raises RuntimeError instead of deadlocking.
+- KeyboardInterrupt (or any BaseException) while waiting cancels the coroutine on the loop.
+- The caller's contextvars are copied into the task.
+- At interpreter exit the pooled clients are closed on the loop (drivers and notebooks;
+  Spark executors exit with ``os._exit``, so nothing may depend on this there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextvars
+import os
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_SHUTDOWN_TIMEOUT = 10.0
+
+
+class _LoopThread:
+    """A daemon thread running one event loop forever."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pid = os.getpid()
+        ready = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(ready,), name="dynamodb-wrapper-loop", daemon=True
+        )
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    def stop(self) -> None:
+        if not self.thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(_close_clients(), self.loop)
+        try:
+            future.result(_SHUTDOWN_TIMEOUT)
+        except (concurrent.futures.TimeoutError, Exception):  # noqa: BLE001 - best effort at exit
+            future.cancel()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(_SHUTDOWN_TIMEOUT)
+
+
+async def _close_clients() -> None:
+    from dynamodb_wrapper_async._pool import close_all_clients  # noqa: PLC0415 - lazy at exit
+
+    await close_all_clients()
+    # let aiohttp's connector finish closing its transports before the loop stops
+    await asyncio.sleep(0.05)
+
+
+_lock = threading.Lock()
+_current: _LoopThread | None = None
+_atexit_registered = False
+
+
+def _reset_after_fork() -> None:
+    global _lock, _current  # noqa: PLW0603 - process-wide state, renewed in the child
+    _lock = threading.Lock()
+    _current = None
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _loop_thread() -> _LoopThread:
+    global _current, _atexit_registered  # noqa: PLW0603 - the process-wide runner
+    runner = _current
+    if runner is not None and runner.pid == os.getpid() and runner.thread.is_alive():
+        return runner
+    with _lock:
+        runner = _current
+        if runner is None or runner.pid != os.getpid() or not runner.thread.is_alive():
+            runner = _current = _LoopThread()
+            if not _atexit_registered:
+                atexit.register(shutdown)
+                _atexit_registered = True
+        return runner
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on the process's loop thread and return its result (or raise its error).
+
+    Raises:
+        RuntimeError: Called from the loop thread itself (use the async API there).
+    """
+    try:
+        runner = _loop_thread()
+        if threading.current_thread() is runner.thread:
+            msg = (
+                "dynamodb_wrapper_sync was called from its own event loop thread, which would "
+                "deadlock; inside a coroutine, await the dynamodb_wrapper_async API instead"
+            )
+            raise RuntimeError(msg)
+    except BaseException:
+        coro.close()
+        raise
+    context = contextvars.copy_context()
+    future = asyncio.run_coroutine_threadsafe(_in_context(coro, context), runner.loop)
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
+
+
+async def _in_context(coro: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
+    """Run ``coro`` as a task in the caller's copied context."""
+    loop = asyncio.get_running_loop()
+    task: asyncio.Task[T] = context.run(loop.create_task, coro)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+
+
+def shutdown() -> None:
+    """Close the pooled clients and stop the loop thread; the next call starts a new one."""
+    global _current  # noqa: PLW0603 - the process-wide runner
+    with _lock:
+        runner, _current = _current, None
+    if runner is not None and runner.pid == os.getpid():
+        runner.stop()
+
+
+def loop_thread_id() -> int | None:
+    """Return the ident of this process's loop thread, if running (for tests)."""
+    runner = _current
+    if runner is None or runner.pid != os.getpid():
+        return None
+    return runner.thread.ident
