@@ -12,7 +12,7 @@ from ._stream import ItemStream as ItemStream
 from .config import DynamoDBConfig as DynamoDBConfig
 from .exceptions import BatchWriteError as BatchWriteError
 from .exceptions import ConflictError as ConflictError
-from .exceptions import ConnectionError as ConnectionError  # noqa: A004
+from .exceptions import ConnectionError as ConnectionError
 from .exceptions import DynamoDBWrapperError as DynamoDBWrapperError
 from .exceptions import ItemNotFoundError as ItemNotFoundError
 from .exceptions import RetryableError as RetryableError

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -66,7 +66,7 @@ class _Failures(Generic[T]):
 
 async def _chunks(
     source: Iterable[WriteRequest[T]] | AsyncIterable[WriteRequest[T]], size: int
-) -> AsyncIterator[list[WriteRequest[T]]]:
+) -> AsyncGenerator[list[WriteRequest[T]], None]:
     chunk: list[WriteRequest[T]] = []
     if isinstance(source, AsyncIterable):
         async for request in source:
@@ -134,9 +134,12 @@ async def batch_write(
     finally:
         await chunks.aclose()
     if failures.items:
-        raise BatchWriteError(
+        msg = (
             f"{len(failures.items)} of {len(failures.items) + result.processed} items were not "
-            f"written to {table}",
+            f"written to {table}"
+        )
+        raise BatchWriteError(
+            msg,
             operation="BatchWriteItem",
             table=table,
             aws_code=failures.cause.aws_code if failures.cause else None,
@@ -174,7 +177,9 @@ async def _write_chunk(
         await asyncio.sleep(delay)
 
 
-def _match(pending: list[WriteRequest[T]], unprocessed: list[dict[str, Any]]) -> list[WriteRequest[T]]:
+def _match(
+    pending: list[WriteRequest[T]], unprocessed: list[dict[str, Any]]
+) -> list[WriteRequest[T]]:
     """Find our requests among the unprocessed ones DynamoDB sent back, by key.
 
     If any returned request cannot be matched, every pending request is kept: writing an
@@ -183,7 +188,9 @@ def _match(pending: list[WriteRequest[T]], unprocessed: list[dict[str, Any]]) ->
     by_key = {request.key: request for request in pending}
     matched: list[WriteRequest[T]] = []
     for returned in unprocessed:
-        body = returned.get("PutRequest", {}).get("Item") or returned.get("DeleteRequest", {}).get("Key")
+        body = returned.get("PutRequest", {}).get("Item") or returned.get("DeleteRequest", {}).get(
+            "Key"
+        )
         try:
             key = tuple(decode_value(body[name]) for name in pending[0].key_names)
             matched.append(by_key[key])
@@ -238,9 +245,12 @@ async def _read_chunk(
             return found
         delay = budget.next_delay()
         if delay is None:
-            raise RetryableError(
+            msg = (
                 f"{len(pending)} keys of {table} were still unprocessed after "
-                f"{budget.attempts} retries",
+                f"{budget.attempts} retries"
+            )
+            raise RetryableError(
+                msg,
                 operation="BatchGetItem",
                 table=table,
                 retries=budget.attempts,

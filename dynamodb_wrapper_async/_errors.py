@@ -97,7 +97,11 @@ def translate(
     if isinstance(exc, boto.ParamValidationError):
         return ValidationError(f"request rejected by botocore: {exc}", **context)
     if isinstance(exc, _CONNECTION_ERRORS):
-        kind = "timed out" if isinstance(exc, asyncio.TimeoutError | boto.ReadTimeoutError) else "failed"
+        kind = (
+            "timed out"
+            if isinstance(exc, asyncio.TimeoutError | boto.ReadTimeoutError)
+            else "failed"
+        )
         return ConnectionError(f"connection to DynamoDB {kind}: {type(exc).__name__}", **context)
     return DynamoDBWrapperError(f"unexpected error from DynamoDB client: {exc!r}", **context)
 
@@ -118,7 +122,9 @@ def _from_client_error(exc: Any, context: dict[str, Any]) -> DynamoDBWrapperErro
             {"code": r.get("Code", "None"), "message": r.get("Message"), "item": r.get("Item")}
             for r in response.get("CancellationReasons", [])
         ]
-        return ConflictError(f"transaction cancelled: {message}", cancellation_reasons=reasons, **context)
+        return ConflictError(
+            f"transaction cancelled: {message}", cancellation_reasons=reasons, **context
+        )
     if cls is ConflictError and code == "ConditionalCheckFailedException":
         return ConflictError("condition check failed", item=response.get("Item"), **context)
     return cls(f"{code}: {message}", **context)

@@ -44,8 +44,10 @@ class ExpressionBuilder:
 
     def name(self, path: str) -> str:
         """Return the placeholder path for ``path`` (``a.b[2]`` -> ``#n0.#n1[2]``)."""
-        if not isinstance(path, str) or not _PATH.fullmatch(path):
-            raise ValidationError(f"invalid attribute name or path {path!r}")
+        given: object = path
+        if not isinstance(given, str) or not _PATH.fullmatch(given):
+            msg = f"invalid attribute name or path {path!r}"
+            raise ValidationError(msg)
         parts: list[str] = []
         for match in _SEGMENT.finditer(path):
             name, index = match.groups()
@@ -53,10 +55,11 @@ class ExpressionBuilder:
                 parts.append(index)
                 continue
             if not parts and name not in self.schema.fields:
-                raise ValidationError(
+                msg = (
                     f"{self.schema.model_name} has no field {name!r}; "
                     f"fields: {sorted(self.schema.fields)}"
                 )
+                raise ValidationError(msg)
             placeholder = self._names.setdefault(name, f"#n{len(self._names)}")
             parts.append(("." if parts else "") + placeholder)
         return "".join(parts)
@@ -74,30 +77,38 @@ class ExpressionBuilder:
     def projection(self, fields: Iterable[str], *, always: Iterable[str] = ()) -> str:
         """Render a ProjectionExpression of model fields, plus ``always`` (key attributes)."""
         if isinstance(fields, str):
-            raise ValidationError("projection must be a list of field names, not a string")
+            msg = "projection must be a list of field names, not a string"
+            raise ValidationError(msg)
         requested = list(fields)
         if not requested:
-            raise ValidationError("projection must name at least one field")
+            msg = "projection must name at least one field"
+            raise ValidationError(msg)
         unknown = sorted({str(f) for f in requested if f not in self.schema.fields})
         if unknown:
-            raise ValidationError(
+            msg = (
                 f"unknown projection fields for {self.schema.model_name}: {unknown}; "
                 f"fields: {sorted(self.schema.fields)}"
             )
+            raise ValidationError(msg)
         names = dict.fromkeys([*requested, *always])
         return ", ".join(self.name(name) for name in names)
 
     def condition(self, condition: ConditionBase) -> str:
         """Render a boto3 condition tree (``Attr("status").eq("failed") & ...``)."""
         if not isinstance(condition, ConditionBase):
-            raise ValidationError(
+            msg = (
                 "conditions must be boto3 Attr/Key conditions, "
                 f"e.g. Attr('is_active').eq(True); got {type(condition).__name__}"
             )
+            raise ValidationError(msg)
         expression = condition.get_expression()
         values = expression["values"]
         field = next(
-            (_top(v) for v in values if isinstance(v, AttributeBase) and not isinstance(v, ConditionBase)),
+            (
+                _top(v)
+                for v in values
+                if isinstance(v, AttributeBase) and not isinstance(v, ConditionBase)
+            ),
             None,
         )
         rendered = [
@@ -113,7 +124,8 @@ class ExpressionBuilder:
             return self.name(value.name)
         if grouped:
             if not isinstance(value, list | tuple | set | frozenset) or not value:
-                raise ValidationError("is_in needs a non-empty list of values")
+                msg = "is_in needs a non-empty list of values"
+                raise ValidationError(msg)
             return "(" + ", ".join(self.value(v, field=field) for v in value) + ")"
         return self.value(value, field=field)
 
@@ -124,9 +136,8 @@ class ExpressionBuilder:
         if isinstance(filters, ConditionBase):
             return self.condition(filters)
         if not isinstance(filters, Mapping):
-            raise ValidationError(
-                f"filters must be a dict or a boto3 Attr condition, got {type(filters).__name__}"
-            )
+            msg = f"filters must be a dict or a boto3 Attr condition, got {type(filters).__name__}"
+            raise ValidationError(msg)
         parts = []
         for name, value in filters.items():
             placeholder = self.name(name)
@@ -147,27 +158,31 @@ class ExpressionBuilder:
         """Render a KeyConditionExpression for ``index`` (the table key or a GSI)."""
         partition = index.partition_key.name
         if partition_value is None or partition_value == "":
-            raise ValidationError(f"partition key {partition!r} needs a non-empty value")
+            msg = f"partition key {partition!r} needs a non-empty value"
+            raise ValidationError(msg)
         expression = f"{self.name(partition)} = {self.value(partition_value, field=partition)}"
         if sort_condition is None:
             return expression
         template = SORT_CONDITIONS.get(sort_condition)
         if template is None:
-            raise ValidationError(
-                f"unknown sort_condition {sort_condition!r}; one of: {', '.join(SORT_CONDITIONS)}"
-            )
+            msg = f"unknown sort_condition {sort_condition!r}; one of: {', '.join(SORT_CONDITIONS)}"
+            raise ValidationError(msg)
         if index.sort_key is None:
-            raise ValidationError(f"{index.describe()} has no sort key")
+            msg = f"{index.describe()} has no sort key"
+            raise ValidationError(msg)
         sort = index.sort_key.name
         if sort_value is None:
-            raise ValidationError(f"sort_condition {sort_condition!r} needs sort_value")
+            msg = f"sort_condition {sort_condition!r} needs sort_value"
+            raise ValidationError(msg)
         second = ""
         if sort_condition == "between":
             if sort_value2 is None:
-                raise ValidationError("sort_condition 'between' needs sort_value2")
+                msg = "sort_condition 'between' needs sort_value2"
+                raise ValidationError(msg)
             second = self.value(sort_value2, field=sort)
         elif sort_value2 is not None:
-            raise ValidationError(f"sort_value2 only goes with 'between', not {sort_condition!r}")
+            msg = f"sort_value2 only goes with 'between', not {sort_condition!r}"
+            raise ValidationError(msg)
         first = self.value(sort_value, field=sort)
         return f"{expression} AND {template.format(self.name(sort), first, second)}"
 
@@ -183,7 +198,9 @@ class ExpressionBuilder:
         sets = [f"{self.name(n)} = {self.value(v, field=n)}" for n, v in set_values.items()]
         for name, value in (if_not_exists or {}).items():
             placeholder = self.name(name)
-            sets.append(f"{placeholder} = if_not_exists({placeholder}, {self.value(value, field=name)})")
+            sets.append(
+                f"{placeholder} = if_not_exists({placeholder}, {self.value(value, field=name)})"
+            )
         for name, step in (increment or {}).items():
             placeholder = self.name(name)
             zero, by = self.value(0), self.value(step)
@@ -195,7 +212,8 @@ class ExpressionBuilder:
         if removes:
             sections.append("REMOVE " + ", ".join(removes))
         if not sections:
-            raise ValidationError("nothing to update")
+            msg = "nothing to update"
+            raise ValidationError(msg)
         return " ".join(sections)
 
     def params(self) -> dict[str, Any]:

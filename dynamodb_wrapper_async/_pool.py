@@ -34,17 +34,22 @@ class _LoopClients:
         self.lock = asyncio.Lock()
 
 
-_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = (
-    weakref.WeakKeyDictionary()
-)
-_pid = os.getpid()
+class _Registry:
+    """Every pooled client of this process, by loop; renewed in a forked child."""
+
+    def __init__(self) -> None:
+        self.by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.pid = os.getpid()
+
+
+_registry = _Registry()
 
 
 def _forget_after_fork() -> None:
     """A forked child must not touch its parent's sockets or loop: start empty."""
-    global _by_loop, _pid  # noqa: PLW0603 - process-wide registry, reset after fork
-    _by_loop = weakref.WeakKeyDictionary()
-    _pid = os.getpid()
+    _registry.__init__()  # type: ignore[misc]  # reset in place; callers hold the object
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -69,13 +74,8 @@ def botocore_config(config: DynamoDBConfig) -> AioConfig:
 
 
 def _session(config: DynamoDBConfig) -> Any:
-    def secret(value: Any) -> str | None:
-        return None if value is None else str(value.get_secret_value())
-
     return aioboto3.Session(
-        aws_access_key_id=secret(config.aws_access_key_id),
-        aws_secret_access_key=secret(config.aws_secret_access_key),
-        aws_session_token=secret(config.aws_session_token),
+        **config.credentials(),
         region_name=config.region_name,
         profile_name=config.profile_name,
     )
@@ -83,12 +83,12 @@ def _session(config: DynamoDBConfig) -> Any:
 
 async def get_client(config: DynamoDBConfig) -> PooledClient:
     """Return the pooled client for ``config`` on the running loop, creating it once."""
-    if os.getpid() != _pid:
+    if os.getpid() != _registry.pid:
         _forget_after_fork()
     loop = asyncio.get_running_loop()
-    clients = _by_loop.get(loop)
+    clients = _registry.by_loop.get(loop)
     if clients is None:
-        clients = _by_loop.setdefault(loop, _LoopClients())
+        clients = _registry.by_loop.setdefault(loop, _LoopClients())
     pooled = clients.clients.get(config)
     if pooled is not None:
         return pooled
@@ -112,7 +112,7 @@ async def close_clients(config: DynamoDBConfig | None = None) -> None:
 
     The next call made with a closed config opens a new client.
     """
-    clients = _by_loop.get(asyncio.get_running_loop())
+    clients = _registry.by_loop.get(asyncio.get_running_loop())
     if clients is None:
         return
     configs = [config] if config is not None else list(clients.clients)
@@ -130,6 +130,6 @@ async def close_all_clients() -> None:
 
 def open_client_count() -> int:
     """Return how many clients this process holds open, over all loops (for tests)."""
-    if os.getpid() != _pid:
+    if os.getpid() != _registry.pid:
         return 0
-    return sum(len(clients.clients) for clients in list(_by_loop.values()))
+    return sum(len(clients.clients) for clients in list(_registry.by_loop.values()))

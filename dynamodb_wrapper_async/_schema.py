@@ -100,9 +100,8 @@ class TableSchema:
             if index.name == name:
                 return index
         known = ", ".join(index.name or "" for index in self.indexes) or "none"
-        raise ValidationError(
-            f"{self.model_name} has no index {name!r} (indexes: {known})", table=self.table_name
-        )
+        msg = f"{self.model_name} has no index {name!r} (indexes: {known})"
+        raise ValidationError(msg, table=self.table_name)
 
     def find_index(self, partition_key: str, sort_key: str | None = None) -> IndexSchema:
         """Pick the table key or the GSI whose key attributes are the names given.
@@ -117,8 +116,9 @@ class TableSchema:
                 return index
         schemas = "; ".join(index.describe() for index in (self.primary, *self.indexes))
         wanted = partition_key if sort_key is None else f"{partition_key}, {sort_key}"
+        msg = f"no key schema of {self.model_name} has keys ({wanted}); key schemas: {schemas}"
         raise ValidationError(
-            f"no key schema of {self.model_name} has keys ({wanted}); key schemas: {schemas}",
+            msg,
             table=self.table_name,
         )
 
@@ -132,8 +132,9 @@ class TableSchema:
         for name in (index or self.primary).key_names:
             value = values.get(name)
             if value is None or value == "":
+                msg = f"{self.model_name} key field {name!r} must be given and non-empty"
                 raise ValidationError(
-                    f"{self.model_name} key field {name!r} must be given and non-empty",
+                    msg,
                     table=self.table_name,
                 )
             key[name] = value

@@ -30,10 +30,10 @@ class TableApi(Generic[ModelT]):
     model: type[ModelT]
 
     def __init__(self, config: DynamoDBConfig) -> None:
-        if not isinstance(config, DynamoDBConfig):
-            raise ValidationError(
-                f"{type(self).__name__} needs a DynamoDBConfig, got {type(config).__name__}"
-            )
+        given: object = config
+        if not isinstance(given, DynamoDBConfig):
+            msg = f"{type(self).__name__} needs a DynamoDBConfig, got {type(config).__name__}"
+            raise ValidationError(msg)
         self.config = config
 
     def __repr__(self) -> str:
@@ -81,7 +81,8 @@ class TableApi(Generic[ModelT]):
         if schema.primary.sort_key is not None:
             values[schema.primary.sort_key.name] = sort_key
         elif sort_key is not None:
-            raise ValidationError(f"{schema.model_name} has no sort key; give only the key")
+            msg = f"{schema.model_name} has no sort key; give only the key"
+            raise ValidationError(msg)
         return self._encode_key(values)
 
     def _key_from(self, key: KeyInput) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -89,13 +90,13 @@ class TableApi(Generic[ModelT]):
         names = self.schema.key_names
         if isinstance(key, Mapping):
             if set(key) != set(names):
-                raise ValidationError(
-                    f"key must have exactly the fields {list(names)}, got {sorted(key)}"
-                )
+                msg = f"key must have exactly the fields {list(names)}, got {sorted(key)}"
+                raise ValidationError(msg)
             return self._encode_key(dict(key))
         if isinstance(key, tuple):
             if len(key) != len(names):
-                raise ValidationError(f"key tuple must be {names}, got {len(key)} values")
+                msg = f"key tuple must be {names}, got {len(key)} values"
+                raise ValidationError(msg)
             return self._encode_key(dict(zip(names, key, strict=True)))
         return self._key(key)
 
@@ -104,8 +105,9 @@ class TableApi(Generic[ModelT]):
         for name, value in plain.items():
             allowed = _KEY_VALUE_TYPES.get(self.schema.field_kinds[name], object)
             if not isinstance(value, allowed) or (isinstance(value, bool) and allowed is not bool):
+                msg = f"{self.schema.model_name} key {name!r} got a {type(value).__name__}"
                 raise ValidationError(
-                    f"{self.schema.model_name} key {name!r} got a {type(value).__name__}",
+                    msg,
                     table=self.table_name,
                 )
         return encode_item(plain, bool_string_fields=self.schema.bool_string_fields), plain

@@ -55,26 +55,33 @@ def decode_token(
             does not have exactly ``key_names``.
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
-        raise _invalid("expected a non-empty string from next_key")
+        msg = "expected a non-empty string from next_key"
+        raise _invalid(msg)
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
-        raise _invalid("not base64url") from None
+        msg = "not base64url"
+        raise _invalid(msg) from None
     mac, body = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
     expected = hmac.new(_MAC_KEY, body, hashlib.sha256).digest()[:_MAC_BYTES]
     if not hmac.compare_digest(mac, expected):
-        raise _invalid("checksum mismatch (the token was altered or truncated)")
+        msg = "checksum mismatch (the token was altered or truncated)"
+        raise _invalid(msg)
     try:
         data = json.loads(body)
     except ValueError:
-        raise _invalid("bad payload") from None
+        msg = "bad payload"
+        raise _invalid(msg) from None
     if not isinstance(data, dict) or data.get("v") != _VERSION:
-        raise _invalid("unknown token version")
+        msg = "unknown token version"
+        raise _invalid(msg)
     if data.get("s") != scope:
-        raise _invalid("token belongs to another query")
+        msg = "token belongs to another query"
+        raise _invalid(msg)
     key = data.get("k")
     if not isinstance(key, dict) or set(key) != set(key_names):
-        raise _invalid("key attributes do not match this query")
+        msg = "key attributes do not match this query"
+        raise _invalid(msg)
     return {name: _scalar(value) for name, value in key.items()}
 
 
@@ -94,13 +101,16 @@ def _jsonable(value: Any) -> Any:
 
 def _scalar(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or len(value) != 1:
-        raise _invalid("bad key value")
-    (kind, inner), = value.items()
+        msg = "bad key value"
+        raise _invalid(msg)
+    ((kind, inner),) = value.items()
     if kind in ("S", "N") and isinstance(inner, str):
         return {kind: inner}
     if kind == "B" and isinstance(inner, dict) and isinstance(inner.get("__b64__"), str):
         try:
             return {"B": base64.b64decode(inner["__b64__"], validate=True)}
         except (binascii.Error, ValueError):
-            raise _invalid("bad binary key value") from None
-    raise _invalid("bad key value")
+            msg = "bad binary key value"
+            raise _invalid(msg) from None
+    msg = "bad key value"
+    raise _invalid(msg)

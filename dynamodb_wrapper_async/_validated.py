@@ -12,7 +12,9 @@ from typing_extensions import Self
 from .exceptions import ValidationError
 
 
-def describe_errors(error: pydantic.ValidationError, *, names: Mapping[str, str] | None = None) -> str:
+def describe_errors(
+    error: pydantic.ValidationError, *, names: Mapping[str, str] | None = None
+) -> str:
     """Summarise pydantic errors as ``field: message`` pairs, never echoing input values."""
     parts = []
     for detail in error.errors(include_url=False, include_input=False, include_context=False):
@@ -27,7 +29,7 @@ def describe_errors(error: pydantic.ValidationError, *, names: Mapping[str, str]
 class _TranslatingMeta(ModelMetaclass):
     """Translates pydantic errors raised by ``Model(...)`` (pydantic has no public hook)."""
 
-    def __call__(cls, /, *args: Any, **kwargs: Any) -> Any:
+    def __call__(cls, /, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass method
         try:
             return super().__call__(*args, **kwargs)
         except pydantic.ValidationError as error:

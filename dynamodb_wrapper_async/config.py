@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ._validated import ValidatedModel
 
@@ -33,6 +33,14 @@ _ENV_FIELDS: dict[str, str] = {
     "DYNAMODB_MAX_RETRIES": "max_retries",
     "DYNAMODB_RETRY_DEADLINE": "retry_deadline",
 }
+
+
+def _hide(value: SecretStr | str | None) -> SecretStr | None:
+    return SecretStr(value) if isinstance(value, str) else value
+
+
+#: A credential: given as ``str`` (or ``SecretStr``), always held as ``SecretStr``.
+Secret = Annotated[SecretStr | str | None, AfterValidator(_hide)]
 
 
 class DynamoDBConfig(ValidatedModel):
@@ -63,9 +71,9 @@ class DynamoDBConfig(ValidatedModel):
     _hide_cause: ClassVar[bool] = True
 
     region_name: str = "us-east-1"
-    aws_access_key_id: SecretStr | None = None
-    aws_secret_access_key: SecretStr | None = None
-    aws_session_token: SecretStr | None = None
+    aws_access_key_id: Secret = None
+    aws_secret_access_key: Secret = None
+    aws_session_token: Secret = None
     profile_name: str | None = None
     endpoint_url: str | None = None
     table_prefix: str = ""
@@ -121,6 +129,18 @@ class DynamoDBConfig(ValidatedModel):
             raise ValueError(msg)
         return self
 
+    def credentials(self) -> dict[str, str | None]:
+        """Return the keys as plain strings, for building clients. Never log the result."""
+
+        def reveal(value: SecretStr | str | None) -> str | None:
+            return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+        return {
+            "aws_access_key_id": reveal(self.aws_access_key_id),
+            "aws_secret_access_key": reveal(self.aws_secret_access_key),
+            "aws_session_token": reveal(self.aws_session_token),
+        }
+
     @property
     def pool_size(self) -> int:
         """HTTP connections per pooled client."""
@@ -154,6 +174,5 @@ class DynamoDBConfig(ValidatedModel):
                 data[field] = value
                 origin[field] = name
         data.update(overrides)
-        for field in overrides:
-            origin[field] = field
+        origin.update({field: field for field in overrides})
         return cls.validate_named(data, names=origin, operation="from_env")

@@ -1,5 +1,6 @@
-"""EmbeddedDynamoDB: a local DynamoDB endpoint (moto's server) in this process, for trying
-things out, examples, notebooks and tests. It is used only when asked for:
+"""EmbeddedDynamoDB: a local DynamoDB endpoint (moto's server) inside this process.
+
+For trying things out, examples, notebooks and tests. It is used only when asked for:
 ``DynamoDBConfig.from_env()`` never falls back to it.
 """
 

@@ -23,12 +23,13 @@ def to_utc(moment: dt.datetime) -> dt.datetime:
     Raises:
         ValidationError: ``moment`` is naive (its zone would be a guess).
     """
-    if not isinstance(moment, dt.datetime):
-        raise ValidationError(f"expected a datetime, got {type(moment).__name__}")
+    given: object = moment
+    if not isinstance(given, dt.datetime):
+        msg = f"expected a datetime, got {type(moment).__name__}"
+        raise ValidationError(msg)
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValidationError(
-            "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
-        )
+        msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
+        raise ValidationError(msg)
     return moment.astimezone(dt.timezone.utc)
 
 
@@ -51,5 +52,6 @@ def to_user_timezone(
     try:
         zone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown IANA time zone {name!r}") from None
+        msg = f"unknown IANA time zone {name!r}"
+        raise ValidationError(msg) from None
     return to_utc(moment).astimezone(zone)

@@ -12,7 +12,7 @@ from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async.config import DynamoDBConfig as DynamoDBConfig
 from dynamodb_wrapper_async.exceptions import BatchWriteError as BatchWriteError
 from dynamodb_wrapper_async.exceptions import ConflictError as ConflictError
-from dynamodb_wrapper_async.exceptions import ConnectionError as ConnectionError  # noqa: A004
+from dynamodb_wrapper_async.exceptions import ConnectionError as ConnectionError
 from dynamodb_wrapper_async.exceptions import DynamoDBWrapperError as DynamoDBWrapperError
 from dynamodb_wrapper_async.exceptions import ItemNotFoundError as ItemNotFoundError
 from dynamodb_wrapper_async.exceptions import RetryableError as RetryableError

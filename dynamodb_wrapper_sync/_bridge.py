@@ -7,10 +7,13 @@ wrapper keeps the core method's signature, docstring and ``__wrapped__``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+
+from typing_extensions import Self
 
 from dynamodb_wrapper_async._stream import ItemStream
 
@@ -20,16 +23,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 CoreT = TypeVar("CoreT")
+CoreT_co = TypeVar("CoreT_co", covariant=True)
 
 
-class Facade(Generic[CoreT]):
+class Facade(Generic[CoreT_co]):
     """Base of the blocking API classes.
 
     Attributes:
         async_api: The core (async) API object every method delegates to.
     """
 
-    async_api: CoreT
+    async_api: CoreT_co
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.async_api!r})"
@@ -40,7 +44,7 @@ class Facade(Generic[CoreT]):
         if closer is not None:
             run(closer())
 
-    def __enter__(self) -> Facade[CoreT]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -167,7 +171,5 @@ class SyncItemStream(Iterator[T], Generic[T]):
 
     def __del__(self) -> None:
         if self._pages is not None and not self._done:
-            try:
+            with contextlib.suppress(Exception):  # a finaliser never raises
                 self.close()
-            except Exception:  # noqa: BLE001, S110 - never raise from a finaliser
-                pass

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import concurrent.futures
 import contextvars
 import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
+
+from dynamodb_wrapper_async._pool import close_all_clients
 
 T = TypeVar("T")
 
@@ -56,46 +57,50 @@ class _LoopThread:
         future = asyncio.run_coroutine_threadsafe(_close_clients(), self.loop)
         try:
             future.result(_SHUTDOWN_TIMEOUT)
-        except (concurrent.futures.TimeoutError, Exception):  # noqa: BLE001 - best effort at exit
+        except Exception:  # noqa: BLE001 - best effort at exit; nothing to report to
             future.cancel()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(_SHUTDOWN_TIMEOUT)
 
 
 async def _close_clients() -> None:
-    from dynamodb_wrapper_async._pool import close_all_clients  # noqa: PLC0415 - lazy at exit
-
     await close_all_clients()
     # let aiohttp's connector finish closing its transports before the loop stops
     await asyncio.sleep(0.05)
 
 
-_lock = threading.Lock()
-_current: _LoopThread | None = None
-_atexit_registered = False
+class _State:
+    """The process's runner; renewed in a forked child (with a fresh, unheld lock)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: _LoopThread | None = None
+        self.atexit_registered = False
+
+
+_state = _State()
 
 
 def _reset_after_fork() -> None:
-    global _lock, _current  # noqa: PLW0603 - process-wide state, renewed in the child
-    _lock = threading.Lock()
-    _current = None
+    atexit_registered = _state.atexit_registered
+    _state.__init__()  # type: ignore[misc]  # reset in place
+    _state.atexit_registered = atexit_registered
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _loop_thread() -> _LoopThread:
-    global _current, _atexit_registered  # noqa: PLW0603 - the process-wide runner
-    runner = _current
+    runner = _state.current
     if runner is not None and runner.pid == os.getpid() and runner.thread.is_alive():
         return runner
-    with _lock:
-        runner = _current
+    with _state.lock:
+        runner = _state.current
         if runner is None or runner.pid != os.getpid() or not runner.thread.is_alive():
-            runner = _current = _LoopThread()
-            if not _atexit_registered:
+            runner = _state.current = _LoopThread()
+            if not _state.atexit_registered:
                 atexit.register(shutdown)
-                _atexit_registered = True
+                _state.atexit_registered = True
         return runner
 
 
@@ -105,14 +110,16 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     Raises:
         RuntimeError: Called from the loop thread itself (use the async API there).
     """
+    runner = _state.current
+    if runner is not None and threading.current_thread() is runner.thread:
+        coro.close()
+        msg = (
+            "dynamodb_wrapper_sync was called from its own event loop thread, which would "
+            "deadlock; inside a coroutine, await the dynamodb_wrapper_async API instead"
+        )
+        raise RuntimeError(msg)
     try:
         runner = _loop_thread()
-        if threading.current_thread() is runner.thread:
-            msg = (
-                "dynamodb_wrapper_sync was called from its own event loop thread, which would "
-                "deadlock; inside a coroutine, await the dynamodb_wrapper_async API instead"
-            )
-            raise RuntimeError(msg)
     except BaseException:
         coro.close()
         raise
@@ -138,16 +145,15 @@ async def _in_context(coro: Coroutine[Any, Any, T], context: contextvars.Context
 
 def shutdown() -> None:
     """Close the pooled clients and stop the loop thread; the next call starts a new one."""
-    global _current  # noqa: PLW0603 - the process-wide runner
-    with _lock:
-        runner, _current = _current, None
+    with _state.lock:
+        runner, _state.current = _state.current, None
     if runner is not None and runner.pid == os.getpid():
         runner.stop()
 
 
 def loop_thread_id() -> int | None:
     """Return the ident of this process's loop thread, if running (for tests)."""
-    runner = _current
+    runner = _state.current
     if runner is None or runner.pid != os.getpid():
         return None
     return runner.thread.ident

@@ -20,7 +20,7 @@ ViewT = TypeVar("ViewT", bound=core.ViewModel)
 UpsertT = TypeVar("UpsertT", bound=core.WriteModel)
 
 
-class ReadApi(Facade["core.ReadApi[Any, Any]"], Generic[ModelT, ViewT]):
+class ReadApi(Facade[core.ReadApi[Any, Any]], Generic[ModelT, ViewT]):
     """Blocking twin of any :class:`dynamodb_wrapper_async.ReadApi` subclass instance."""
 
     def __init__(self, async_api: core.ReadApi[ModelT, ViewT]) -> None:
@@ -31,10 +31,12 @@ class ReadApi(Facade["core.ReadApi[Any, Any]"], Generic[ModelT, ViewT]):
     scan = blocking(core.ReadApi.scan)
     scan_iter = blocking_iter(core.ReadApi.scan_iter)
     query_by_composite_key_range = blocking(core.ReadApi.query_by_composite_key_range)
-    query_by_composite_key_range_iter = blocking_iter(core.ReadApi.query_by_composite_key_range_iter)
+    query_by_composite_key_range_iter = blocking_iter(
+        core.ReadApi.query_by_composite_key_range_iter
+    )
 
 
-class WriteApi(Facade["core.WriteApi[Any, Any]"], Generic[ModelT, UpsertT]):
+class WriteApi(Facade[core.WriteApi[Any, Any]], Generic[ModelT, UpsertT]):
     """Blocking twin of any :class:`dynamodb_wrapper_async.WriteApi` subclass instance."""
 
     def __init__(self, async_api: core.WriteApi[ModelT, UpsertT]) -> None:

@@ -24,7 +24,9 @@ class PipelineConfigReadApi(Facade[core.PipelineConfigReadApi]):
         core.PipelineConfigReadApi.query_by_composite_key_range_iter
     )
     query_active_pipelines = blocking(core.PipelineConfigReadApi.query_active_pipelines)
-    query_active_pipelines_iter = blocking_iter(core.PipelineConfigReadApi.query_active_pipelines_iter)
+    query_active_pipelines_iter = blocking_iter(
+        core.PipelineConfigReadApi.query_active_pipelines_iter
+    )
 
 
 class TableConfigReadApi(Facade[core.TableConfigReadApi]):
@@ -57,7 +59,9 @@ class PipelineRunLogsReadApi(Facade[core.PipelineRunLogsReadApi]):
     batch_get = blocking(core.PipelineRunLogsReadApi.batch_get)
     scan = blocking(core.PipelineRunLogsReadApi.scan)
     scan_iter = blocking_iter(core.PipelineRunLogsReadApi.scan_iter)
-    query_by_composite_key_range = blocking(core.PipelineRunLogsReadApi.query_by_composite_key_range)
+    query_by_composite_key_range = blocking(
+        core.PipelineRunLogsReadApi.query_by_composite_key_range
+    )
     query_by_composite_key_range_iter = blocking_iter(
         core.PipelineRunLogsReadApi.query_by_composite_key_range_iter
     )

@@ -5,9 +5,9 @@ Run: python examples/basic_usage.py   (embedded local DynamoDB unless DYNAMODB_E
 
 from __future__ import annotations
 
+from _common import example_backend
 from boto3.dynamodb.conditions import Attr
 
-from _common import example_backend
 from dynamodb_wrapper_sync import (
     PipelineConfigReadApi,
     PipelineConfigUpsert,
@@ -56,7 +56,9 @@ def main() -> None:
             )
 
         read = PipelineConfigReadApi(config)
-        summary = read.get_by_id("orders-daily", projection=["pipeline_id", "pipeline_name", "is_active"])
+        summary = read.get_by_id(
+            "orders-daily", projection=["pipeline_id", "pipeline_name", "is_active"]
+        )
         print(f"Read back: {summary.pipeline_name!r}, active={summary.is_active}")
         active, next_key = read.query_active_pipelines(limit=50)
         print(f"Active pipelines: {[p.pipeline_id for p in active]} (more: {next_key is not None})")
@@ -76,10 +78,14 @@ def main() -> None:
 
         try:
             pipelines.update_pipeline(
-                "orders-daily", {"is_active": False}, condition_expression=Attr("is_active").eq(True)
+                "orders-daily",
+                {"is_active": False},
+                condition_expression=Attr("is_active").eq(True),
             )
             pipelines.update_pipeline(
-                "orders-daily", {"is_active": False}, condition_expression=Attr("is_active").eq(True)
+                "orders-daily",
+                {"is_active": False},
+                condition_expression=Attr("is_active").eq(True),
             )
         except ConflictError as error:
             print(f"Second conditional update refused: {error.message}")

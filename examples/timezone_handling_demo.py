@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from _common import example_backend
+
 from dynamodb_wrapper_sync import PipelineRunLogsReadApi, PipelineRunLogsWriteApi, create_tables
-from dynamodb_wrapper_sync.models import PipelineRunLogUpsert
+from dynamodb_wrapper_sync.models import PipelineRunLogUpsert, RunStatus
 from dynamodb_wrapper_sync.utils import to_user_timezone, utc_now
 
 
@@ -19,13 +20,15 @@ def main() -> None:
         create_tables(config)
         new_york = ZoneInfo("America/New_York")
         # Around the 2024-03-10 DST change, wall-clock hours are ambiguous; UTC is not.
-        starts = [datetime(2024, 3, 10, 1, 30, tzinfo=new_york) + timedelta(hours=h) for h in range(3)]
+        starts = [
+            datetime(2024, 3, 10, 1, 30, tzinfo=new_york) + timedelta(hours=h) for h in range(3)
+        ]
         pipeline_id = f"dst-{utc_now():%H%M%S%f}"
         writer = PipelineRunLogsWriteApi(config)
         for n, start in enumerate(starts):
             writer.create_run_log(
                 PipelineRunLogUpsert(run_id=f"{pipeline_id}-{n}", pipeline_id=pipeline_id,
-                                     status="success", start_time=start)
+                                     status=RunStatus.SUCCESS, start_time=start)
             )  # fmt: skip
 
         reader = PipelineRunLogsReadApi(config)

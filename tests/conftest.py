@@ -14,7 +14,7 @@ from dynamodb_wrapper_async import DynamoDBConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _servers import dynamodb_local, moto_server  # noqa: E402
+from _servers import dynamodb_local, moto_server
 
 BACKENDS = {"moto": moto_server, "ddblocal": dynamodb_local}
 
@@ -58,7 +58,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[DynamoDBConfig]:
             endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - local servers only
+            aws_secret_access_key="testing",
             table_prefix=f"t_{name}_{uuid.uuid4().hex[:6]}_",
         )
     finally:

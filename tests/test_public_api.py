@@ -9,7 +9,13 @@ from importlib import resources
 import pytest
 
 import dynamodb_wrapper_async as core
+import dynamodb_wrapper_async.exceptions
+import dynamodb_wrapper_async.models
+import dynamodb_wrapper_async.utils
 import dynamodb_wrapper_sync as sync
+import dynamodb_wrapper_sync.exceptions
+import dynamodb_wrapper_sync.models
+import dynamodb_wrapper_sync.utils
 
 PACKAGES = ["dynamodb_wrapper_async", "dynamodb_wrapper_sync"]
 MODULES = [
@@ -61,9 +67,15 @@ def test_sync_reexports_are_the_same_objects() -> None:
     assert shared - api_classes >= {"DynamoDBConfig", "ConflictError", "PipelineConfigUpsert"}
     for n in shared - api_classes - {"create_tables", "delete_tables"}:
         assert getattr(sync, n) is getattr(core, n), n
-    assert sync.exceptions.ConflictError is core.exceptions.ConflictError
-    assert sync.utils.to_utc is core.utils.to_utc
-    assert sync.models.PipelineRunLogUpsert is core.models.PipelineRunLogUpsert
+    assert (
+        dynamodb_wrapper_sync.exceptions.ConflictError
+        is dynamodb_wrapper_async.exceptions.ConflictError
+    )
+    assert dynamodb_wrapper_sync.utils.to_utc is dynamodb_wrapper_async.utils.to_utc
+    assert (
+        dynamodb_wrapper_sync.models.PipelineRunLogUpsert
+        is dynamodb_wrapper_async.models.PipelineRunLogUpsert
+    )
 
 
 def test_every_core_api_class_has_a_sync_twin() -> None:

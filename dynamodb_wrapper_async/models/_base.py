@@ -59,7 +59,7 @@ class DynamoModel(ValidatedModel):
     @classmethod
     def table_schema(cls) -> TableSchema:
         """Return the compiled schema of this model's table."""
-        schema = cls.__dict__.get("__table_schema__") or getattr(cls, "__table_schema__", None)
+        schema: TableSchema | None = getattr(cls, "__table_schema__", None)
         if schema is None:
             msg = f"{cls.__name__} declares no Meta, so it has no table"
             raise TypeError(msg)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from boto3.dynamodb.conditions import ConditionBase
 
-from .. import _gateway
 from .._batch import batch_get_items
 from .._codec import decode_item
 from .._expressions import ExpressionBuilder
@@ -16,15 +15,16 @@ from .._schema import IndexSchema
 from .._stream import ItemStream
 from .._table_api import ModelT, TableApi
 from .._tokens import query_scope
-from ..config import DynamoDBConfig
 from ..exceptions import ItemNotFoundError, ValidationError
 from ..models import ViewModel
 from ._paging import PageRequest, collect_page, iterate_pages
 
 ViewT = TypeVar("ViewT", bound=ViewModel)
 
-Filters = Mapping[str, Any] | ConditionBase
-Page = tuple[list[ViewT], str | None]
+#: A filter: a dict of field -> value (equality) or a boto3 ``Attr`` condition.
+Filters: TypeAlias = "Mapping[str, Any] | ConditionBase"
+#: One page of results and the token that resumes after it (None at the end).
+Page: TypeAlias = "tuple[list[ViewT], str | None]"
 
 
 class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
@@ -68,8 +68,9 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             wire_key, plain_key, consistent_read=consistent_read, extra=extra
         )
         if item is None:
+            msg = f"{self.schema.model_name} not found"
             raise ItemNotFoundError(
-                f"{self.schema.model_name} not found",
+                msg,
                 operation="get_by_id",
                 table=self.table_name,
                 key=plain_key,
@@ -168,8 +169,10 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
     ) -> ItemStream[ViewT]:
         """Stream the whole table; ``segments`` > 1 runs a parallel scan, merged as it comes."""
         request = self._scan_request(filters, projection)
-        if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments:
-            raise ValidationError(f"segments must be a positive integer, got {segments!r}")
+        given: object = segments
+        if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+            msg = f"segments must be a positive integer, got {segments!r}"
+            raise ValidationError(msg)
         if segments == 1:
             return self._stream(request, None)
         parts = [request.for_segment(n, segments) for n in range(segments)]
@@ -217,7 +220,8 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         scan_forward: bool,
     ) -> PageRequest:
         if sort_condition is not None and sort_key is None:
-            raise ValidationError("sort_condition needs sort_key")
+            msg = "sort_condition needs sort_key"
+            raise ValidationError(msg)
         index = self.schema.find_index(partition_key, sort_key)
         return self._request_for(
             index, partition_value, sort_condition, sort_value, sort_value2, filters, projection,
@@ -230,7 +234,9 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         builder = ExpressionBuilder(self.schema)
         params: dict[str, Any] = {"TableName": self.table_name}
         scope = query_scope(self.table_name, None, None, {})
-        return self._finish(params, builder, self.schema.primary, filters, projection, "Scan", scope)
+        return self._finish(
+            params, builder, self.schema.primary, filters, projection, "Scan", scope
+        )
 
     def _finish(
         self,
@@ -275,7 +281,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             try:
                 async for page in self._stream(request, None).pages():
                     await queue.put(page)
-            except Exception as error:  # noqa: BLE001 - handed to the consumer below
+            except Exception as error:  # noqa: BLE001 - re-raised by the consumer below
                 await queue.put(error)
             else:
                 await queue.put(None)
@@ -306,4 +312,3 @@ def time_window(since: Any, until: Any) -> tuple[str | None, Any, Any]:
     if until is not None:
         return "lte", until, None
     return None, None, None
-

@@ -48,10 +48,11 @@ class PageRequest:
         return replace(self, params=params, segment=(segment, total))
 
 
-def check_limit(limit: int | None) -> None:
+def check_limit(limit: object) -> None:
     """Reject a limit that is not a positive integer, before any request."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
-        raise ValidationError(f"limit must be a positive integer, got {limit!r}")
+        msg = f"limit must be a positive integer, got {limit!r}"
+        raise ValidationError(msg)
 
 
 def start_key(request: PageRequest, token: str | None) -> Item | None:
@@ -131,4 +132,3 @@ def decode(request: PageRequest, item: Item) -> dict[str, Any]:
     for name in request.strip:
         values.pop(name, None)
     return values
-

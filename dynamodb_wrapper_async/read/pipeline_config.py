@@ -42,5 +42,5 @@ class PipelineConfigReadApi(ReadApi[PipelineConfig, PipelineConfigView]):
     def _active(self, filters: Filters | None, projection: Sequence[str] | None) -> PageRequest:
         index = self.schema.index("ActivePipelinesIndex")
         return self._request_for(
-            index, True, filters=filters, projection=projection, scan_forward=False
+            index, partition_value=True, filters=filters, projection=projection, scan_forward=False
         )

@@ -19,7 +19,8 @@ def _status(value: RunStatus | str) -> RunStatus:
         return RunStatus(value)
     except ValueError:
         known = ", ".join(status.value for status in RunStatus)
-        raise ValidationError(f"unknown run status {value!r}; one of: {known}") from None
+        msg = f"unknown run status {value!r}; one of: {known}"
+        raise ValidationError(msg) from None
 
 
 class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
@@ -40,7 +41,9 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         last_key: str | None = None,
     ) -> Page[PipelineRunLogView]:
         """Scan every run (with optional filters): one page and the next page token."""
-        return await self.scan(filters=filters, projection=projection, limit=limit, last_key=last_key)
+        return await self.scan(
+            filters=filters, projection=projection, limit=limit, last_key=last_key
+        )
 
     def scan_for_all_runs_iter(
         self,

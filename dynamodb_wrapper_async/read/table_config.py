@@ -93,7 +93,11 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
                 last_month = month == months[-1]
                 exhausted = len(take) == len(items) and resume is None
                 if not (last_month and exhausted):
-                    key = resume if len(take) == len(items) and resume else resume_key(request, take[-1])
+                    key = (
+                        resume
+                        if len(take) == len(items) and resume
+                        else resume_key(request, take[-1])
+                    )
                     token = encode_token(key, scope=scope)
                 break
         return [self.view.model_validate(decode(r, item)) for r, item in merged], token
@@ -132,7 +136,8 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         low = to_utc(since)
         high = to_utc(until) if until is not None else utc_now()
         if low > high:
-            raise ValidationError("since must not be after until")
+            msg = "since must not be after until"
+            raise ValidationError(msg)
         index = self.schema.index("RecentConfigsIndex")
         requests = {
             month: self._request_for(
@@ -153,4 +158,3 @@ def month_buckets(low: dt.datetime, high: dt.datetime) -> list[str]:
         months.append(month_bucket(dt.datetime(year, month, 1, tzinfo=dt.timezone.utc)))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return months
-

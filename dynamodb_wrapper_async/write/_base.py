@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
@@ -61,8 +61,9 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
         except ConflictError as error:
             if error.retries and error.item and decode_item(error.item) == decode_item(wire):
                 return full  # our own earlier attempt was applied; its answer was lost
+            msg = f"{self.schema.model_name} already exists"
             raise ConflictError(
-                f"{self.schema.model_name} already exists",
+                msg,
                 operation="create",
                 table=self.table_name,
                 key=key,
@@ -140,7 +141,8 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
             conditions.append(f"({builder.condition(condition_expression)})")
         if expected_version is not None:
             if "version" not in fields:
-                raise ValidationError(f"{self.schema.model_name} has no version field")
+                msg = f"{self.schema.model_name} has no version field"
+                raise ValidationError(msg)
             conditions.append(f"{builder.name('version')} = {builder.value(expected_version)}")
         params = {
             "TableName": self.table_name,
@@ -187,8 +189,9 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
                 return  # our own earlier attempt deleted it; its answer was lost
             if error.item is None:
                 raise self._not_found(plain_key, "delete") from error
+            msg = "delete condition failed"
             raise ConflictError(
-                "delete condition failed",
+                msg,
                 operation="delete",
                 table=self.table_name,
                 key=plain_key,
@@ -241,7 +244,10 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
             async for key in _aiter(keys):
                 wire, plain = self._key_from(key)
                 yield WriteRequest(
-                    tuple(plain.values()), {"DeleteRequest": {"Key": wire}}, key, self.schema.key_names
+                    tuple(plain.values()),
+                    {"DeleteRequest": {"Key": wire}},
+                    key,
+                    self.schema.key_names,
                 )
 
         return await batch_write(self.config, self.table_name, requests(), progress=progress)
@@ -249,15 +255,13 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
     # ------------------------------------------------------------------ helpers
     def _full_model(self, item: UpsertT, now: dt.datetime) -> ModelT:
         if not isinstance(item, self.upsert_model):
+            msg = f"expected {self.upsert_model.__name__}, got {type(item).__name__}"
             raise ValidationError(
-                f"expected {self.upsert_model.__name__}, got {type(item).__name__}",
+                msg,
                 table=self.table_name,
             )
-        values = dict(item)
-        fields = self.schema.fields
-        for name, value in (("created_at", now), ("updated_at", now), ("version", 1)):
-            if name in fields:
-                values[name] = value
+        managed = {"created_at": now, "updated_at": now, "version": 1}
+        values = dict(item) | {k: v for k, v in managed.items() if k in self.schema.fields}
         return self.model.model_validate(values)
 
     def _wire_item(self, full: ModelT) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -272,21 +276,27 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
         return {}
 
     def _checked_updates(self, updates: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        if not isinstance(updates, Mapping) or not updates:
-            raise ValidationError("updates must be a non-empty mapping of field -> value")
+        given: object = updates
+        if not isinstance(given, Mapping) or not given:
+            msg = "updates must be a non-empty mapping of field -> value"
+            raise ValidationError(msg)
         schema = self.schema
         unknown = sorted(str(name) for name in updates if name not in schema.fields)
         if unknown:
-            raise ValidationError(
+            msg = (
                 f"unknown fields for {schema.model_name}: {unknown}; "
-                f"fields: {sorted(schema.fields)}",
+                f"fields: {sorted(schema.fields)}"
+            )
+            raise ValidationError(
+                msg,
                 table=self.table_name,
             )
         fixed = set(schema.key_names) | self.managed_fields | set(self._derived_values(utc_now()))
         refused = sorted(set(updates) & fixed)
         if refused:
+            msg = f"cannot update key, derived or server-managed fields: {refused}"
             raise ValidationError(
-                f"cannot update key, derived or server-managed fields: {refused}",
+                msg,
                 table=self.table_name,
             )
         set_values: dict[str, Any] = {}
@@ -295,16 +305,16 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
             info = self.model.model_fields[name]
             if value is None:
                 if info.is_required():
-                    raise ValidationError(f"{name!r} is required and cannot be removed")
+                    msg = f"{name!r} is required and cannot be removed"
+                    raise ValidationError(msg)
                 remove.append(name)
                 continue
             try:
-                set_values[name] = _adapter(self.model, name).validate_python(value)
+                checked = _adapter(self.model, name).validate_python({name: value})
             except pydantic.ValidationError as error:
-                message = describe_errors(error, names={"": name})
-                raise ValidationError(
-                    f"invalid value for {name!r}: {message}", table=self.table_name
-                ) from error
+                msg = f"invalid value for {name!r}: {describe_errors(error)}"
+                raise ValidationError(msg, table=self.table_name) from error
+            set_values[name] = getattr(checked, name)
         return set_values, remove
 
     def _update_conflict(
@@ -314,7 +324,9 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
             return self._not_found(key, "update")
         stored = decode_item(error.item)
         if expected_version is not None and stored.get("version") != expected_version:
-            message = f"version conflict: expected {expected_version}, found {stored.get('version')}"
+            message = (
+                f"version conflict: expected {expected_version}, found {stored.get('version')}"
+            )
         else:
             message = "update condition failed"
         return ConflictError(
@@ -329,18 +341,19 @@ class WriteApi(TableApi[ModelT], Generic[ModelT, UpsertT]):
 
     def _not_found(self, key: dict[str, Any], operation: str) -> ItemNotFoundError:
         return ItemNotFoundError(
-            f"{self.schema.model_name} not found", operation=operation, table=self.table_name, key=key
+            f"{self.schema.model_name} not found",
+            operation=operation,
+            table=self.table_name,
+            key=key,
         )
 
 
 @functools.lru_cache(maxsize=512)
 def _adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
+    """Validate one field's value with every constraint the model declares for it."""
     info = model.model_fields[name]
-    return pydantic.TypeAdapter(Any if info.annotation is None else _annotated(info))
-
-
-def _annotated(info: Any) -> Any:
-    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    single = pydantic.create_model(f"{model.__name__}_{name}", **{name: (info.annotation, info)})  # type: ignore[call-overload]
+    return pydantic.TypeAdapter(single)
 
 
 async def _aiter(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:

@@ -106,8 +106,9 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
         end = to_utc(end_time) if end_time is not None else utc_now()
         current = await self._current(run_id, pipeline_id)
         if current.status not in OPEN_STATES:
+            msg = f"run is already {current.status.value}; only pending or running runs complete"
             raise ConflictError(
-                f"run is already {current.status.value}; only pending or running runs complete",
+                msg,
                 operation="complete_run",
                 table=self.table_name,
                 key={"run_id": run_id, "pipeline_id": pipeline_id},
@@ -144,5 +145,6 @@ def _final_status(status: RunStatus | str) -> RunStatus:
         final = None
     if final not in FINAL_STATES:
         allowed = ", ".join(s.value for s in FINAL_STATES)
-        raise ValidationError(f"complete_run status must be one of {allowed}, got {status!r}")
+        msg = f"complete_run status must be one of {allowed}, got {status!r}"
+        raise ValidationError(msg)
     return final

@@ -24,14 +24,11 @@ async def config(backend: DynamoDBConfig) -> AsyncIterator[DynamoDBConfig]:
 @pytest.fixture(scope="session")
 def raw_client(backend: DynamoDBConfig) -> Iterator[Any]:
     """A plain boto3 client on the same backend, to look at what is really stored."""
-    assert backend.aws_access_key_id is not None
-    assert backend.aws_secret_access_key is not None
     client = boto3.client(
         "dynamodb",
         endpoint_url=backend.endpoint_url,
         region_name=backend.region_name,
-        aws_access_key_id=backend.aws_access_key_id.get_secret_value(),
-        aws_secret_access_key=backend.aws_secret_access_key.get_secret_value(),
+        **backend.credentials(),
     )
     yield client
     client.close()

@@ -17,7 +17,7 @@ EXAMPLES = sorted(
 
 
 def run(example: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(  # noqa: S603 - our own example scripts
+    result = subprocess.run(
         [sys.executable, str(example)],
         env=env,
         capture_output=True,
@@ -45,13 +45,14 @@ def test_example_runs_on_embedded_backend(example: Path) -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_on_configured_endpoint(example: Path, config: DynamoDBConfig) -> None:
     assert config.endpoint_url is not None
-    assert config.aws_access_key_id is not None
-    assert config.aws_secret_access_key is not None
+    keys = config.credentials()
+    assert keys["aws_access_key_id"] is not None
+    assert keys["aws_secret_access_key"] is not None
     env = clean_env() | {
         "DYNAMODB_ENDPOINT_URL": config.endpoint_url,
         "DYNAMODB_TABLE_PREFIX": config.table_prefix,
-        "AWS_ACCESS_KEY_ID": config.aws_access_key_id.get_secret_value(),
-        "AWS_SECRET_ACCESS_KEY": config.aws_secret_access_key.get_secret_value(),
+        "AWS_ACCESS_KEY_ID": keys["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": keys["aws_secret_access_key"],
         "AWS_REGION": config.region_name,
     }
     out = run(example, env)

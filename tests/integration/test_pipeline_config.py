@@ -97,7 +97,9 @@ async def test_update_with_condition_and_version(config: DynamoDBConfig, uid: st
     write = PipelineConfigWriteApi(config)
     await write.create_pipeline(pipeline(uid, description="to remove"))
     updated = await write.update_pipeline(
-        uid, {"is_active": False, "description": None}, condition_expression=Attr("is_active").eq(True)
+        uid,
+        {"is_active": False, "description": None},
+        condition_expression=Attr("is_active").eq(True),
     )
     assert updated.is_active is False
     assert updated.description is None
@@ -164,7 +166,10 @@ async def test_query_active_pipelines_pages(config: DynamoDBConfig, uid: str) ->
             break
     assert sorted(seen) == sorted(f"{uid}-{n}" for n in range(7) if n != 3)
     assert seen == [f"{uid}-{n}" for n in (6, 5, 4, 2, 1, 0)]  # most recently updated first
-    streamed = [p.pipeline_id async for p in read.query_active_pipelines_iter(filters={"pipeline_name": uid})]
+    streamed = [
+        p.pipeline_id
+        async for p in read.query_active_pipelines_iter(filters={"pipeline_name": uid})
+    ]
     assert streamed == seen
 
 

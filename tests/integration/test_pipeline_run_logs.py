@@ -47,7 +47,7 @@ async def test_composite_key_range_picks_the_index(config: DynamoDBConfig, uid: 
     before = dt.datetime.now(UTC)
     for n in range(5):
         await write.create_run_log(
-            PipelineRunLogUpsert(run_id=f"{uid}-{n}", pipeline_id=uid, status="running")
+            PipelineRunLogUpsert(run_id=f"{uid}-{n}", pipeline_id=uid, status=RunStatus.RUNNING)
         )
     after = dt.datetime.now(UTC)
     logs, next_key = await read.query_by_composite_key_range(
@@ -77,7 +77,9 @@ async def test_composite_key_range_picks_the_index(config: DynamoDBConfig, uid: 
         "pipeline_id", uid, "created_at", "begins_with", prefix
     )
     assert len(page) == 5 or middle.date() != after.date()
-    by_key, _ = await read.query_by_composite_key_range("run_id", f"{uid}-1", "pipeline_id", "eq", uid)
+    by_key, _ = await read.query_by_composite_key_range(
+        "run_id", f"{uid}-1", "pipeline_id", "eq", uid
+    )
     assert [log.run_id for log in by_key] == [f"{uid}-1"]
     with pytest.raises(ValidationError, match="key schemas"):
         await read.query_by_composite_key_range("error_message", "x", "created_at", "eq", before)
@@ -89,11 +91,12 @@ async def test_composite_key_range_picks_the_index(config: DynamoDBConfig, uid: 
 
 async def test_scan_status_and_pipeline_queries(config: DynamoDBConfig, uid: str) -> None:
     write, read = PipelineRunLogsWriteApi(config), PipelineRunLogsReadApi(config)
-    for n, status in enumerate(["failed", "success", "failed", "running"]):
+    statuses = [RunStatus.FAILED, RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.RUNNING]
+    for n, status in enumerate(statuses):
         await write.create_run_log(
             PipelineRunLogUpsert(
                 run_id=f"{uid}-{n}", pipeline_id=uid, status=status, error_message=f"e{n}",
-                ttl=dt.datetime(2100, 1, 1, tzinfo=UTC),
+                ttl=int(dt.datetime(2100, 1, 1, tzinfo=UTC).timestamp()),
             )
         )  # fmt: skip
     failed, _ = await read.scan_for_all_runs(

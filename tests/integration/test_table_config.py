@@ -148,4 +148,4 @@ async def test_recent_configs_fan_out_over_months_newest_first(
     streamed = [t.table_id async for t in read.query_recent_configs_iter(since, filters=mine)]
     assert streamed == walked
     with pytest.raises(ValidationError, match="naive"):
-        await read.query_recent_configs(since=dt.datetime(2024, 1, 1))  # noqa: DTZ001
+        await read.query_recent_configs(since=dt.datetime(2024, 1, 1))

@@ -1,6 +1,7 @@
 import pickle
 
 import pytest
+from pydantic import SecretStr
 
 from dynamodb_wrapper_async.config import DynamoDBConfig
 from dynamodb_wrapper_async.exceptions import ValidationError
@@ -25,10 +26,12 @@ def test_from_env_reads_every_variable() -> None:
         )
     )
     assert config.region_name == "eu-west-1"
-    assert config.aws_secret_access_key is not None
-    assert config.aws_secret_access_key.get_secret_value() == SECRET
-    assert config.aws_session_token is not None
-    assert config.aws_session_token.get_secret_value() == TOKEN
+    assert config.credentials() == {
+        "aws_access_key_id": "AKIDEXAMPLE",
+        "aws_secret_access_key": SECRET,
+        "aws_session_token": TOKEN,
+    }
+    assert isinstance(config.aws_secret_access_key, SecretStr)
     assert config.endpoint_url == "http://127.0.0.1:8000"
     assert config.table_name("pipeline_config") == "dev_pipeline_config"
     assert config.user_timezone == "America/New_York"

@@ -21,11 +21,13 @@ def client_error(code: str, status: int = 400, **extra: Any) -> ClientError:
         "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "REQ123"},
         **extra,
     }
-    return ClientError(response, "PutItem")  # type: ignore[arg-type]
+    return ClientError(response, "PutItem")
 
 
 @pytest.mark.parametrize(("code", "cls"), sorted(ERRORS.items()))
-def test_every_mapped_code_becomes_its_class(code: str, cls: type[exc.DynamoDBWrapperError]) -> None:
+def test_every_mapped_code_becomes_its_class(
+    code: str, cls: type[exc.DynamoDBWrapperError]
+) -> None:
     error = translate(client_error(code), operation="PutItem", table="t", key={"id": "1"})
     assert type(error) is cls
     assert error.aws_code == code
@@ -56,7 +58,9 @@ def test_retryable_classification() -> None:
 
 
 def test_connection_errors_are_also_builtin_connection_errors() -> None:
-    error = translate(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), operation="GetItem")
+    error = translate(
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), operation="GetItem"
+    )
     assert isinstance(error, exc.ConnectionError)
     assert isinstance(error, builtins.ConnectionError)
     timeout = translate(ReadTimeoutError(endpoint_url="http://x"), operation="GetItem")

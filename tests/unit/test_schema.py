@@ -157,7 +157,7 @@ def test_upsert_refuses_server_managed_fields_and_naive_datetimes() -> None:
             created_at=dt.datetime.now(UTC),  # type: ignore[call-arg]
         )
     with pytest.raises(ValidationError, match="naive datetime"):
-        PipelineRunLogUpsert(run_id="r", pipeline_id="p", start_time=dt.datetime(2024, 1, 1))  # noqa: DTZ001
+        PipelineRunLogUpsert(run_id="r", pipeline_id="p", start_time=dt.datetime(2024, 1, 1))
 
 
 def test_views_accept_projections_and_stored_strings() -> None:
