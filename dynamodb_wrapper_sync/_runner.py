@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextvars
 import os
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from dynamodb_wrapper_async._pool import close_all_clients
 
@@ -123,24 +124,60 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except BaseException:
         coro.close()
         raise
-    context = contextvars.copy_context()
-    future = asyncio.run_coroutine_threadsafe(_in_context(coro, context), runner.loop)
+    call = _Call(coro, contextvars.copy_context(), runner.loop)
     try:
-        return future.result()
+        runner.loop.call_soon_threadsafe(call.start)
+        return call.future.result()
     except BaseException:
-        future.cancel()
+        call.cancel()
         raise
 
 
-async def _in_context(coro: Coroutine[Any, Any, T], context: contextvars.Context) -> T:
-    """Run ``coro`` as a task in the caller's copied context."""
-    loop = asyncio.get_running_loop()
-    task: asyncio.Task[T] = context.run(loop.create_task, coro)
-    try:
-        return await task
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
+class _Call(Generic[T]):
+    """One coroutine submitted to the loop, cancellable from the caller at any moment.
+
+    The result future exists before anything is scheduled, and cancellation is itself
+    scheduled on the loop (callbacks run in order), so a KeyboardInterrupt landing anywhere in
+    ``run`` still cancels the coroutine, or closes it if it never started.
+    """
+
+    def __init__(
+        self,
+        coro: Coroutine[Any, Any, T],
+        context: contextvars.Context,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.coro = coro
+        self.context = context
+        self.loop = loop
+        self.future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self.task: asyncio.Task[T] | None = None
+        self.cancelled = False
+
+    def start(self) -> None:
+        if self.cancelled:
+            return
+        self.future.set_running_or_notify_cancel()
+        self.task = self.context.run(self.loop.create_task, self.coro)
+        self.task.add_done_callback(self._finish)
+
+    def _finish(self, task: asyncio.Task[T]) -> None:
+        if task.cancelled():
+            self.future.set_exception(concurrent.futures.CancelledError())
+        elif (error := task.exception()) is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(task.result())
+
+    def cancel(self) -> None:
+        self.loop.call_soon_threadsafe(self._cancel_on_loop)
+
+    def _cancel_on_loop(self) -> None:
+        self.cancelled = True
+        if self.task is None:
+            self.coro.close()
+        else:
+            self.task.cancel()
 
 
 def shutdown() -> None:

@@ -1,0 +1,168 @@
+"""The per-process loop runner: calls, running loops, threads, fork, re-entrancy, interrupt."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from dynamodb_wrapper_sync import _runner
+from dynamodb_wrapper_sync._runner import run, shutdown
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+async def double(x: int) -> int:
+    await asyncio.sleep(0.001)
+    return x * 2
+
+
+def test_plain_call_runs_on_the_loop_thread() -> None:
+    async def where() -> int | None:
+        return threading.get_ident()
+
+    assert run(double(21)) == 42
+    assert run(where()) == _runner.loop_thread_id() != threading.get_ident()
+
+
+def test_works_when_the_calling_thread_already_runs_a_loop() -> None:
+    def notebook_cell() -> int:
+        return run(double(5))  # a sync call made inside a running loop, as in Jupyter
+
+    async def kernel() -> int:
+        return notebook_cell()
+
+    assert asyncio.run(kernel()) == 10
+
+
+@pytest.mark.timeout(30)
+def test_many_threads_at_once() -> None:
+    results: dict[int, int] = {}
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(20):
+                results[n * 100 + i] = run(double(n * 100 + i))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert results == {k: 2 * k for k in results}
+    assert len(results) == 160
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # 3.12+: fork() with threads
+def test_forked_child_gets_its_own_loop() -> None:
+    assert run(double(1)) == 2  # the parent has used the runner before forking
+    parent_runner = _runner._state.current
+    assert parent_runner is not None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report through the pipe, always leave with os._exit
+        code = 1
+        try:
+            value = run(double(21))
+            child_runner = _runner._state.current
+            reused = child_runner is parent_runner or child_runner is None
+            mine = child_runner is not None and child_runner.pid == os.getpid()
+            os.write(write_end, f"{value} {reused} {mine}".encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    deadline = time.monotonic() + 20
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung")
+        time.sleep(0.02)
+    report = os.read(read_end, 100).decode()
+    os.close(read_end)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert report == "42 False True"
+    assert run(double(2)) == 4  # the parent's loop still works
+
+
+@pytest.mark.timeout(10)
+def test_call_from_the_loop_thread_raises_instead_of_deadlocking() -> None:
+    async def reenter() -> int:
+        return run(double(1))
+
+    with pytest.raises(RuntimeError, match="await the dynamodb_wrapper_async API"):
+        run(reenter())
+
+
+def test_exceptions_keep_type_and_identity() -> None:
+    error = LookupError("missing")
+
+    async def fail() -> None:
+        raise error
+
+    with pytest.raises(LookupError) as caught:
+        run(fail())
+    assert caught.value is error
+
+
+def test_caller_contextvars_are_copied() -> None:
+    async def read_var() -> str:
+        return request_id.get()
+
+    token = request_id.set("req-7")
+    try:
+        assert run(read_var()) == "req-7"
+    finally:
+        request_id.reset(token)
+
+
+@pytest.mark.timeout(20)
+def test_keyboard_interrupt_cancels_the_coroutine() -> None:
+    cancelled = threading.Event()
+    started = threading.Event()
+
+    async def slow() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    def interrupt() -> None:
+        started.wait(5)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Thread(target=interrupt)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run(slow())
+    timer.join()
+    assert cancelled.wait(5)
+
+
+@pytest.mark.timeout(20)
+def test_shutdown_is_idempotent_and_the_runner_restarts_lazily() -> None:
+    assert run(double(1)) == 2
+    first = _runner._state.current
+    assert first is not None
+    shutdown()
+    shutdown()
+    assert _runner.loop_thread_id() is None
+    assert not first.thread.is_alive()
+    assert run(double(3)) == 6
+    assert _runner._state.current not in (None, first)
