@@ -1,0 +1,70 @@
+"""The facade stays thin: every public core method has a same-named wrapper, and nothing else."""
+
+from __future__ import annotations
+
+import inspect
+import pathlib
+from typing import Any
+
+import pytest
+
+import dynamodb_wrapper_async as core
+import dynamodb_wrapper_sync as sync
+from dynamodb_wrapper_sync import generic
+from dynamodb_wrapper_sync._bridge import Facade
+
+LIFECYCLE = {"close"}
+CORE_LIFECYCLE = {"aclose"}
+
+PAIRS: list[tuple[type[Facade[Any]], type[Any]]] = [
+    (sync.PipelineConfigReadApi, core.PipelineConfigReadApi),
+    (sync.TableConfigReadApi, core.TableConfigReadApi),
+    (sync.PipelineRunLogsReadApi, core.PipelineRunLogsReadApi),
+    (sync.PipelineConfigWriteApi, core.PipelineConfigWriteApi),
+    (sync.TableConfigWriteApi, core.TableConfigWriteApi),
+    (sync.PipelineRunLogsWriteApi, core.PipelineRunLogsWriteApi),
+    (generic.ReadApi, core.ReadApi),
+    (generic.WriteApi, core.WriteApi),
+]
+
+
+def core_methods(cls: type[Any]) -> dict[str, Any]:
+    """Public I/O methods of a core API class: coroutines and ``*_iter`` streams."""
+    methods = {}
+    for name, member in inspect.getmembers(cls, inspect.isfunction):
+        if name.startswith("_") or name in CORE_LIFECYCLE:
+            continue
+        if inspect.iscoroutinefunction(member) or name.endswith("_iter"):
+            methods[name] = member
+    return methods
+
+
+def facade_methods(cls: type[Any]) -> dict[str, Any]:
+    return {
+        name: member
+        for name, member in inspect.getmembers(cls, callable)
+        if not name.startswith("_") and name not in LIFECYCLE
+    }
+
+
+@pytest.mark.parametrize(("facade", "async_cls"), PAIRS, ids=lambda c: c.__name__)
+def test_every_core_method_is_wrapped_and_nothing_else(
+    facade: type[Any], async_cls: type[Any]
+) -> None:
+    expected = core_methods(async_cls)
+    present = facade_methods(facade)
+    assert set(present) == set(expected), (
+        f"missing: {sorted(set(expected) - set(present))}, "
+        f"extra: {sorted(set(present) - set(expected))}"
+    )
+    for name, function in expected.items():
+        assert present[name].__wrapped__ is function, name
+
+
+def test_sync_package_holds_no_dynamodb_logic() -> None:
+    """Only the bridge, runner and re-exports: no aioboto3/botocore, no expressions."""
+    package = pathlib.Path(inspect.getfile(sync)).parent
+    for path in package.glob("*.py"):
+        text = path.read_text()
+        for banned in ("aioboto3", "botocore", "_gateway", "_expressions", "_codec"):
+            assert banned not in text, f"{path.name} mentions {banned}"
