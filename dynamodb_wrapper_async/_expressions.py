@@ -174,16 +174,15 @@ class ExpressionBuilder:
         if sort_value is None:
             msg = f"sort_condition {sort_condition!r} needs sort_value"
             raise ValidationError(msg)
-        second = ""
-        if sort_condition == "between":
-            if sort_value2 is None:
-                msg = "sort_condition 'between' needs sort_value2"
-                raise ValidationError(msg)
-            second = self.value(sort_value2, field=sort)
-        elif sort_value2 is not None:
+        between = sort_condition == "between"
+        if between and sort_value2 is None:
+            msg = "sort_condition 'between' needs sort_value2"
+            raise ValidationError(msg)
+        if not between and sort_value2 is not None:
             msg = f"sort_value2 only goes with 'between', not {sort_condition!r}"
             raise ValidationError(msg)
         first = self.value(sort_value, field=sort)
+        second = self.value(sort_value2, field=sort) if between else ""
         return f"{expression} AND {template.format(self.name(sort), first, second)}"
 
     def update(
