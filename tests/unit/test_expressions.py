@@ -91,7 +91,7 @@ def test_filters_dict_is_and_of_equalities_and_none_means_absent() -> None:
     assert builder().filters(None) is None
     assert builder().filters({}) is None
     with pytest.raises(ValidationError, match="dict or a boto3"):
-        builder().filters("status = failed")  # type: ignore[arg-type]
+        builder().filters("status = failed")
 
 
 def test_unknown_and_odd_names_are_rejected() -> None:
@@ -104,7 +104,7 @@ def test_unknown_and_odd_names_are_rejected() -> None:
 
 def test_raw_string_conditions_are_refused() -> None:
     with pytest.raises(ValidationError, match="boto3 Attr"):
-        builder().condition("attribute_exists(run_id)")  # type: ignore[arg-type]
+        builder().condition("attribute_exists(run_id)")
 
 
 def test_reserved_words_go_through_placeholders() -> None:

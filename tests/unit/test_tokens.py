@@ -1,5 +1,6 @@
 import base64
 import contextlib
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,7 +15,7 @@ SCOPE = query_scope("t_runs", "PipelineRunsIndex", "#n0 = :v0", {":v0": {"S": "p
 
 
 def test_round_trip_of_string_number_and_binary_keys() -> None:
-    key = {"a": {"S": "x"}, "n": {"N": "12.5"}, "b": {"B": b"\x00\xff"}}
+    key: dict[str, dict[str, Any]] = {"a": {"S": "x"}, "n": {"N": "12.5"}, "b": {"B": b"\x00\xff"}}
     token = encode_token(key, scope="s")
     assert decode_token(token, scope="s", key_names=("a", "n", "b")) == key
     assert all(c.isalnum() or c in "-_" for c in token)
