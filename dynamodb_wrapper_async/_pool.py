@@ -107,6 +107,23 @@ async def get_client(config: DynamoDBConfig) -> PooledClient:
     return pooled
 
 
+def install_client(config: DynamoDBConfig, client: DynamoDBClient, owner: Any = None) -> None:
+    """Use ``client`` for ``config`` on the running loop (a custom transport, or a test fake).
+
+    ``owner`` is the async context manager to exit when the client is closed, if any.
+    """
+    loop = asyncio.get_running_loop()
+    clients = _registry.by_loop.setdefault(loop, _LoopClients())
+    clients.clients[config] = PooledClient(
+        client, owner or _NoOwner(), asyncio.Semaphore(config.max_concurrency)
+    )
+
+
+class _NoOwner:
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
 async def close_clients(config: DynamoDBConfig | None = None) -> None:
     """Close the pooled clients of the running loop (only those of ``config`` if given).
 

@@ -1,0 +1,203 @@
+"""The batch engine against a scripted fake client: throttles, partial batches, dedupe, failure."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from dynamodb_wrapper_async import (
+    BatchWriteError,
+    DynamoDBConfig,
+    PipelineConfigReadApi,
+    PipelineConfigUpsert,
+    PipelineConfigWriteApi,
+    RetryableError,
+)
+from dynamodb_wrapper_async._pool import close_clients, install_client
+
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+
+def throttle() -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "BatchWriteItem",
+    )
+
+
+class FakeDynamoDB:
+    """Stores items like DynamoDB; throttles and leaves items unprocessed on a seeded script."""
+
+    def __init__(self, *, throttle_rate: float, partial_rate: float, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.throttle_rate = throttle_rate
+        self.partial_rate = partial_rate
+        self.writes: dict[str, int] = {}
+        self.store: dict[str, dict[str, Any]] = {}
+        self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def batch_write_item(self, **params: Any) -> dict[str, Any]:
+        self.requests += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            if self.rng.random() < self.throttle_rate:
+                raise throttle()
+            ((table, requests),) = params["RequestItems"].items()
+            assert len(requests) <= 25
+            keys = [self._key(r) for r in requests]
+            assert len(keys) == len(set(keys)), "duplicate keys in one request"
+            unprocessed = []
+            for request, key in zip(requests, keys, strict=True):
+                if self.rng.random() < self.partial_rate:
+                    unprocessed.append(request)
+                    continue
+                self.writes[key] = self.writes.get(key, 0) + 1
+                if "PutRequest" in request:
+                    self.store[key] = request["PutRequest"]["Item"]
+                else:
+                    self.store.pop(key, None)
+            return {"UnprocessedItems": {table: unprocessed} if unprocessed else {}}
+        finally:
+            self.in_flight -= 1
+
+    async def batch_get_item(self, **params: Any) -> dict[str, Any]:
+        ((table, spec),) = params["RequestItems"].items()
+        found, unprocessed = [], []
+        for key in spec["Keys"]:
+            if self.rng.random() < self.partial_rate:
+                unprocessed.append(key)
+            elif key["pipeline_id"]["S"] in self.store:
+                found.append(self.store[key["pipeline_id"]["S"]])
+        result: dict[str, Any] = {"Responses": {table: found}}
+        if unprocessed:
+            result["UnprocessedKeys"] = {table: {"Keys": unprocessed}}
+        return result
+
+    @staticmethod
+    def _key(request: dict[str, Any]) -> str:
+        body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
+        return str(body["pipeline_id"]["S"])
+
+
+def pipelines(count: int, tag: str = "") -> list[PipelineConfigUpsert]:
+    return [
+        PipelineConfigUpsert(
+            pipeline_id=f"p{n:05d}", pipeline_name=f"n{n}{tag}", source_type="s3",
+            destination_type="warehouse",
+        )
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def config(**overrides: Any) -> DynamoDBConfig:
+    settings: dict[str, Any] = {"max_concurrency": 8, "max_retries": 30, "retry_deadline": 30}
+    return DynamoDBConfig(table_prefix="fake_", **(settings | overrides))
+
+
+async def test_throttles_and_partial_batches_deliver_every_item_exactly_once() -> None:
+    fake = FakeDynamoDB(throttle_rate=0.2, partial_rate=0.3)
+    settings = config()
+    install_client(settings, fake)  # type: ignore[arg-type]
+    try:
+        result = await PipelineConfigWriteApi(settings).batch_upsert(pipelines(2000))
+    finally:
+        await close_clients(settings)
+    assert result.processed == 2000
+    assert result.duplicates == 0
+    assert result.retries > 0
+    assert sorted(fake.writes) == [f"p{n:05d}" for n in range(2000)]
+    assert set(fake.writes.values()) == {1}  # exactly once
+    assert 1 < fake.max_in_flight <= settings.max_concurrency
+
+
+async def test_duplicate_keys_in_a_chunk_last_wins() -> None:
+    fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
+    settings = config()
+    install_client(settings, fake)  # type: ignore[arg-type]
+    items = [*pipelines(10, "-old"), *pipelines(10, "-new")]  # 20 items: one chunk
+    try:
+        result = await PipelineConfigWriteApi(settings).batch_upsert(items)
+    finally:
+        await close_clients(settings)
+    assert (result.processed, result.duplicates) == (10, 10)
+    assert {item["pipeline_name"]["S"][-4:] for item in fake.store.values()} == {"-new"}
+
+
+async def test_async_iterable_input_and_progress() -> None:
+    fake = FakeDynamoDB(throttle_rate=0, partial_rate=0.1)
+    settings = config()
+    install_client(settings, fake)  # type: ignore[arg-type]
+    seen: list[int] = []
+
+    async def produce() -> AsyncIterator[PipelineConfigUpsert]:
+        for item in pipelines(103):
+            yield item
+
+    try:
+        result = await PipelineConfigWriteApi(settings).batch_upsert(
+            produce(), progress=seen.append
+        )
+    finally:
+        await close_clients(settings)
+    assert result.processed == 103
+    assert sum(seen) == 103
+    assert len(fake.store) == 103
+
+
+async def test_permanent_failure_names_exactly_the_unwritten_items() -> None:
+    fake = FakeDynamoDB(throttle_rate=0, partial_rate=0.5, seed=3)
+    settings = config(max_retries=2)
+    install_client(settings, fake)  # type: ignore[arg-type]
+    items = pipelines(300)
+    try:
+        with pytest.raises(BatchWriteError) as caught:
+            await PipelineConfigWriteApi(settings).batch_upsert(items)
+    finally:
+        await close_clients(settings)
+    error = caught.value
+    unwritten = {item.pipeline_id for item in error.unprocessed_items}
+    assert unwritten  # with 50% loss and 2 retries some items are left
+    assert unwritten == {f"p{n:05d}" for n in range(300)} - set(fake.store)
+    assert {key["pipeline_id"] for key in error.unprocessed_keys} == unwritten
+    assert all(isinstance(item, PipelineConfigUpsert) for item in error.unprocessed_items)
+
+
+async def test_throttling_that_never_ends_raises_with_the_items() -> None:
+    fake = FakeDynamoDB(throttle_rate=1.0, partial_rate=0)
+    settings = config(max_retries=2)
+    install_client(settings, fake)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(BatchWriteError) as caught:
+            await PipelineConfigWriteApi(settings).batch_upsert(pipelines(60))
+    finally:
+        await close_clients(settings)
+    assert len(caught.value.unprocessed_items) == 60
+    assert caught.value.aws_code == "ProvisionedThroughputExceededException"
+    assert isinstance(caught.value.__cause__, RetryableError)
+
+
+async def test_batch_get_retries_unprocessed_keys() -> None:
+    fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
+    settings = config()
+    install_client(settings, fake)  # type: ignore[arg-type]
+    try:
+        await PipelineConfigWriteApi(settings).batch_upsert(pipelines(250))
+        fake.partial_rate = 0.4
+        found = await PipelineConfigReadApi(settings).batch_get(
+            [f"p{n:05d}" for n in range(260)]
+        )
+    finally:
+        await close_clients(settings)
+    assert sorted(p.pipeline_id or "" for p in found) == [f"p{n:05d}" for n in range(250)]
