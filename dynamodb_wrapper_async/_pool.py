@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import weakref
 from dataclasses import dataclass
@@ -55,6 +56,44 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+class _SecretRedactor(logging.Filter):
+    """Blanks the credentials of our configs out of botocore's DEBUG logs.
+
+    botocore.auth logs canonical requests that include the session token, and endpoint logs
+    include request headers; we attach this filter to every botocore/aiobotocore logger.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self.patched: set[str] = set()
+
+    def remember(self, config: DynamoDBConfig) -> None:
+        self.secrets.update(v for v in config.credentials().values() if v and len(v) >= 4)
+        for name in list(logging.Logger.manager.loggerDict):
+            if name.startswith(("botocore", "aiobotocore", "aioboto3", "boto3")) and (
+                name not in self.patched
+            ):
+                logging.getLogger(name).addFilter(self)
+                self.patched.add(name)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours
+            return True
+        if any(secret in text for secret in self.secrets):
+            for secret in self.secrets:
+                text = text.replace(secret, "***")
+            record.msg, record.args = text, None
+        return True
+
+
+_redactor = _SecretRedactor()
+
+
 def botocore_config(config: DynamoDBConfig) -> AioConfig:
     """Return the client settings: our gateway owns retries, so botocore makes one attempt.
 
@@ -95,6 +134,7 @@ async def get_client(config: DynamoDBConfig) -> PooledClient:
     async with clients.lock:
         pooled = clients.clients.get(config)
         if pooled is None:
+            _redactor.remember(config)
             try:
                 owner = _session(config).client(
                     "dynamodb", endpoint_url=config.endpoint_url, config=botocore_config(config)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
+from typing_extensions import Self
 
 from ._validated import ValidatedModel
 
@@ -38,6 +39,8 @@ _ENV_FIELDS: dict[str, str] = {
 def _hide(value: SecretStr | str | None) -> SecretStr | None:
     return SecretStr(value) if isinstance(value, str) else value
 
+
+_SECRET_FIELDS = frozenset({"aws_access_key_id", "aws_secret_access_key", "aws_session_token"})
 
 #: A credential: given as ``str`` (or ``SecretStr``), always held as ``SecretStr``.
 Secret = Annotated[SecretStr | str | None, AfterValidator(_hide)]
@@ -128,6 +131,18 @@ class DynamoDBConfig(ValidatedModel):
             msg = "aws_session_token needs aws_access_key_id and aws_secret_access_key"
             raise ValueError(msg)
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Return a copy with ``update`` applied, validated like a new config."""
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        return self.validate_named({**data, **(update or {})}, operation="model_copy")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name in _SECRET_FIELDS and value is not None:
+                yield name, SecretStr("hidden")
+            else:
+                yield name, value
 
     def credentials(self) -> dict[str, str | None]:
         """Return the keys as plain strings, for building clients. Never log the result."""

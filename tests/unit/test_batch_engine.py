@@ -195,9 +195,7 @@ async def test_batch_get_retries_unprocessed_keys() -> None:
     try:
         await PipelineConfigWriteApi(settings).batch_upsert(pipelines(250))
         fake.partial_rate = 0.4
-        found = await PipelineConfigReadApi(settings).batch_get(
-            [f"p{n:05d}" for n in range(260)]
-        )
+        found = await PipelineConfigReadApi(settings).batch_get([f"p{n:05d}" for n in range(260)])
     finally:
         await close_clients(settings)
     assert sorted(p.pipeline_id or "" for p in found) == [f"p{n:05d}" for n in range(250)]

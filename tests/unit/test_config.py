@@ -110,3 +110,12 @@ def test_config_is_frozen_hashable_and_equal_by_value() -> None:
 def test_unknown_setting_is_rejected() -> None:
     with pytest.raises(ValidationError, match="max_concurency"):
         DynamoDBConfig.from_env({}, max_concurency=3)
+
+
+def test_model_copy_revalidates_and_keeps_secrets_hidden() -> None:
+    config = DynamoDBConfig.from_env(env())
+    copied = config.model_copy(update={"aws_secret_access_key": "OTHER-SECRET-VALUE"})
+    assert isinstance(copied.aws_secret_access_key, SecretStr)
+    assert "OTHER-SECRET-VALUE" not in repr(copied)
+    with pytest.raises(ValidationError, match="max_concurrency"):
+        config.model_copy(update={"max_concurrency": 0})
