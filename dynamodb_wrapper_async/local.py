@@ -6,6 +6,7 @@ For trying things out, examples, notebooks and tests. It is used only when asked
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from types import TracebackType
@@ -71,6 +72,9 @@ class EmbeddedDynamoDB:
             from moto.server import ThreadedMotoServer  # noqa: PLC0415 - optional extra
         except ImportError as error:
             raise ImportError(_INSTALL_HINT) from error
+        access_log = logging.getLogger("werkzeug")
+        if access_log.level == logging.NOTSET:  # keep one line per request off the console
+            access_log.setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from dynamodb_wrapper_async import DynamoDBConfig
+from dynamodb_wrapper_async import DynamoDBConfig, close_clients
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -31,6 +31,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if root in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_pooled_clients() -> AsyncIterator[None]:
+    """Close every client the session's loop pooled, so none is left unclosed at exit."""
+    yield
+    await close_clients()
 
 
 @pytest.fixture(autouse=True)
