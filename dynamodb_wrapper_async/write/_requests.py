@@ -1,0 +1,240 @@
+"""Request building for writes (pure): items, keys, conditions and update expressions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+import pydantic
+from boto3.dynamodb.conditions import ConditionBase
+
+from .._codec import check_item_size, decode_item, encode_item
+from .._expressions import ExpressionBuilder
+from .._table_api import KeyInput, ModelT, TableApi
+from .._validated import describe_errors
+from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
+from ..models import WriteModel
+from ..utils import utc_now
+
+UpsertT = TypeVar("UpsertT", bound=WriteModel)
+
+#: A request's parameters and the plain key of its item.
+Request = tuple[dict[str, Any], dict[str, Any]]
+
+
+class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
+    """Builds the PutItem/UpdateItem/DeleteItem requests that WriteApi sends or transacts."""
+
+    upsert_model: type[UpsertT]
+    #: Fields callers may not set through ``update``: the server manages them.
+    managed_fields: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at", "version"})
+
+    def _create_request(self, item: UpsertT) -> tuple[dict[str, Any], dict[str, Any], ModelT]:
+        """Return (PutItem params, plain key, full model) for a conditional create."""
+        full = self._full_model(item, utc_now())
+        wire, key = self._wire_item(full)
+        builder = ExpressionBuilder(self.schema)
+        condition = f"attribute_not_exists({builder.name(self.schema.key_names[0])})"
+        params = {
+            "TableName": self.table_name,
+            "Item": wire,
+            "ConditionExpression": condition,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
+        return params, key, full
+
+    def _upsert_request(self, item: UpsertT) -> Request:
+        """Return (UpdateItem params, plain key) that create or replace an item in one call."""
+        now = utc_now()
+        full = self._full_model(item, now)
+        wire, key = self._wire_item(full)
+        builder = ExpressionBuilder(self.schema)
+        values = dict(full)
+        fixed = {*self.schema.key_names, "created_at", "version"}
+        set_values = {n: v for n, v in values.items() if n not in fixed and v is not None}
+        remove = [n for n, v in values.items() if v is None and n not in fixed]
+        expression = builder.update(
+            set_values,
+            remove=remove,
+            if_not_exists={"created_at": now} if "created_at" in values else {},
+            increment={"version": 1} if "version" in values else {},
+        )
+        params = {
+            "TableName": self.table_name,
+            "Key": {name: wire[name] for name in self.schema.key_names},
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+            **builder.params(),
+        }
+        return params, key
+
+    def _update_request(
+        self,
+        key: KeyInput,
+        updates: Mapping[str, Any],
+        condition_expression: ConditionBase | None,
+        expected_version: int | None,
+    ) -> Request:
+        """Return (UpdateItem params, plain key) for an update of an existing item."""
+        wire_key, plain_key = self._key_from(key)
+        set_values, remove = self._checked_updates(updates)
+        now = utc_now()
+        fields = self.schema.fields
+        if "updated_at" in fields:
+            set_values["updated_at"] = now
+        set_values.update(self._derived_values(now))
+        builder = ExpressionBuilder(self.schema)
+        expression = builder.update(
+            set_values, remove=remove, increment={"version": 1} if "version" in fields else {}
+        )
+        conditions = [f"attribute_exists({builder.name(self.schema.key_names[0])})"]
+        if condition_expression is not None:
+            conditions.append(f"({builder.condition(condition_expression)})")
+        if expected_version is not None:
+            if "version" not in fields:
+                msg = f"{self.schema.model_name} has no version field"
+                raise ValidationError(msg)
+            conditions.append(f"{builder.name('version')} = {builder.value(expected_version)}")
+        params = {
+            "TableName": self.table_name,
+            "Key": wire_key,
+            "UpdateExpression": expression,
+            "ConditionExpression": " AND ".join(conditions),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
+        return params, plain_key
+
+    def _delete_request(self, key: KeyInput, condition: ConditionBase | None) -> Request:
+        """Return (DeleteItem params, plain key) for a delete of an existing item."""
+        wire_key, plain_key = self._key_from(key)
+        builder = ExpressionBuilder(self.schema)
+        conditions = [f"attribute_exists({builder.name(self.schema.key_names[0])})"]
+        if condition is not None:
+            conditions.append(f"({builder.condition(condition)})")
+        params = {
+            "TableName": self.table_name,
+            "Key": wire_key,
+            "ConditionExpression": " AND ".join(conditions),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
+        return params, plain_key
+
+    def _check_request(self, key: KeyInput, condition: ConditionBase) -> Request:
+        """Return (ConditionCheck params, plain key): ``condition`` must hold on the item."""
+        wire_key, plain_key = self._key_from(key)
+        builder = ExpressionBuilder(self.schema)
+        params = {
+            "TableName": self.table_name,
+            "Key": wire_key,
+            "ConditionExpression": builder.condition(condition),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
+        return params, plain_key
+
+    def _full_model(self, item: UpsertT, now: dt.datetime) -> ModelT:
+        if not isinstance(item, self.upsert_model):
+            msg = f"expected {self.upsert_model.__name__}, got {type(item).__name__}"
+            raise ValidationError(
+                msg,
+                table=self.table_name,
+            )
+        managed = {"created_at": now, "updated_at": now, "version": 1}
+        values = dict(item) | {k: v for k, v in managed.items() if k in self.schema.fields}
+        return self.model.model_validate(values)
+
+    def _wire_item(self, full: ModelT) -> tuple[dict[str, Any], dict[str, Any]]:
+        values = dict(full)
+        key = self.schema.key_of(values)
+        wire = encode_item(values, bool_string_fields=self.schema.bool_string_fields)
+        check_item_size(wire, table=self.table_name, key=key)
+        return wire, key
+
+    def _derived_values(self, now: dt.datetime) -> dict[str, Any]:
+        """Fields computed from ``updated_at``; domain APIs override (e.g. updated_month)."""
+        return {}
+
+    def _checked_updates(self, updates: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        given: object = updates
+        if not isinstance(given, Mapping) or not given:
+            msg = "updates must be a non-empty mapping of field -> value"
+            raise ValidationError(msg)
+        schema = self.schema
+        unknown = sorted(str(name) for name in updates if name not in schema.fields)
+        if unknown:
+            msg = (
+                f"unknown fields for {schema.model_name}: {unknown}; "
+                f"fields: {sorted(schema.fields)}"
+            )
+            raise ValidationError(
+                msg,
+                table=self.table_name,
+            )
+        fixed = set(schema.key_names) | self.managed_fields | set(self._derived_values(utc_now()))
+        refused = sorted(set(updates) & fixed)
+        if refused:
+            msg = f"cannot update key, derived or server-managed fields: {refused}"
+            raise ValidationError(
+                msg,
+                table=self.table_name,
+            )
+        set_values: dict[str, Any] = {}
+        remove: list[str] = []
+        for name, value in updates.items():
+            info = self.model.model_fields[name]
+            if value is None:
+                if info.is_required():
+                    msg = f"{name!r} is required and cannot be removed"
+                    raise ValidationError(msg)
+                remove.append(name)
+                continue
+            try:
+                checked = _adapter(self.model, name).validate_python({name: value})
+            except pydantic.ValidationError as error:
+                msg = f"invalid value for {name!r}: {describe_errors(error)}"
+                raise ValidationError(msg, table=self.table_name) from error
+            set_values[name] = getattr(checked, name)
+        return set_values, remove
+
+    def _update_conflict(
+        self, error: ConflictError, key: dict[str, Any], expected_version: int | None
+    ) -> Exception:
+        if error.item is None:
+            return self._not_found(key, "update")
+        stored = decode_item(error.item)
+        if expected_version is not None and stored.get("version") != expected_version:
+            message = (
+                f"version conflict: expected {expected_version}, found {stored.get('version')}"
+            )
+        else:
+            message = "update condition failed"
+        return ConflictError(
+            message,
+            operation="update",
+            table=self.table_name,
+            key=key,
+            aws_code=error.aws_code,
+            retries=error.retries,
+            item=error.item,
+        )
+
+    def _not_found(self, key: dict[str, Any], operation: str) -> ItemNotFoundError:
+        return ItemNotFoundError(
+            f"{self.schema.model_name} not found",
+            operation=operation,
+            table=self.table_name,
+            key=key,
+        )
+
+
+@functools.lru_cache(maxsize=512)
+def _adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
+    """Validate one field's value with every constraint the model declares for it."""
+    info = model.model_fields[name]
+    single = pydantic.create_model(f"{model.__name__}_{name}", **{name: (info.annotation, info)})  # type: ignore[call-overload]
+    return pydantic.TypeAdapter(single)
