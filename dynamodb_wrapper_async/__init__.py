@@ -44,6 +44,7 @@ from .tables import delete_tables as delete_tables
 from .write import PipelineConfigWriteApi as PipelineConfigWriteApi
 from .write import PipelineRunLogsWriteApi as PipelineRunLogsWriteApi
 from .write import TableConfigWriteApi as TableConfigWriteApi
+from .write import TransactAction as TransactAction
 from .write import WriteApi as WriteApi
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "TableInfo",
     "TableNotFoundError",
     "TableSchema",
+    "TransactAction",
     "UtcDateTime",
     "ValidationError",
     "ViewModel",

@@ -23,7 +23,7 @@ ERRORS: dict[str, type[DynamoDBWrapperError]] = {
     "ConditionalCheckFailedException": ConflictError,
     "TransactionCanceledException": ConflictError,
     "TransactionConflictException": ConflictError,
-    "TransactionInProgressException": ConflictError,
+    "TransactionInProgressException": RetryableError,  # our token's earlier attempt is running
     "IdempotentParameterMismatchException": ConflictError,
     "ResourceInUseException": ConflictError,
     "ResourceNotFoundException": TableNotFoundError,

@@ -9,6 +9,7 @@ PySpark workers.
 
 from dynamodb_wrapper_async import BatchResult as BatchResult
 from dynamodb_wrapper_async import TableInfo as TableInfo
+from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async.config import DynamoDBConfig as DynamoDBConfig
 from dynamodb_wrapper_async.exceptions import BatchWriteError as BatchWriteError
 from dynamodb_wrapper_async.exceptions import ConflictError as ConflictError
@@ -77,6 +78,7 @@ __all__ = [
     "TableConfigWriteApi",
     "TableInfo",
     "TableNotFoundError",
+    "TransactAction",
     "UtcDateTime",
     "ValidationError",
     "ViewModel",

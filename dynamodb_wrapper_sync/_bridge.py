@@ -86,6 +86,18 @@ def blocking_iter(
     return call
 
 
+def passthrough(
+    method: Callable[Concatenate[CoreT, P], R],
+) -> Callable[Concatenate[Facade[CoreT], P], R]:
+    """Expose a pure core method (no I/O, e.g. a transaction action builder) unchanged."""
+
+    @functools.wraps(method)
+    def call(self: Facade[CoreT], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return method(self.async_api, *args, **kwargs)
+
+    return call
+
+
 def blocking_function(
     function: Callable[P, Coroutine[Any, Any, R]],
 ) -> Callable[P, R]:

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import dynamodb_wrapper_async as core
 
-from ._bridge import Facade, blocking, blocking_iter
+from ._bridge import Facade, blocking, blocking_iter, passthrough
 
 __all__ = ["ReadApi", "WriteApi"]
 
@@ -48,3 +48,8 @@ class WriteApi(Facade[core.WriteApi[Any, Any]], Generic[ModelT, UpsertT]):
     delete = blocking(core.WriteApi.delete)
     batch_upsert = blocking(core.WriteApi.batch_upsert)
     batch_delete = blocking(core.WriteApi.batch_delete)
+    transact_write = blocking(core.WriteApi.transact_write)
+    create_action = passthrough(core.WriteApi.create_action)
+    update_action = passthrough(core.WriteApi.update_action)
+    delete_action = passthrough(core.WriteApi.delete_action)
+    condition_check_action = passthrough(core.WriteApi.condition_check_action)

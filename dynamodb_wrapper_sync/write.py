@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dynamodb_wrapper_async as core
 
-from ._bridge import Facade, blocking
+from ._bridge import Facade, blocking, passthrough
 
 __all__ = ["PipelineConfigWriteApi", "PipelineRunLogsWriteApi", "TableConfigWriteApi"]
 
@@ -21,10 +21,16 @@ class PipelineConfigWriteApi(Facade[core.PipelineConfigWriteApi]):
     delete = blocking(core.PipelineConfigWriteApi.delete)
     batch_upsert = blocking(core.PipelineConfigWriteApi.batch_upsert)
     batch_delete = blocking(core.PipelineConfigWriteApi.batch_delete)
+    transact_write = blocking(core.PipelineConfigWriteApi.transact_write)
+    create_action = passthrough(core.PipelineConfigWriteApi.create_action)
+    update_action = passthrough(core.PipelineConfigWriteApi.update_action)
+    delete_action = passthrough(core.PipelineConfigWriteApi.delete_action)
+    condition_check_action = passthrough(core.PipelineConfigWriteApi.condition_check_action)
     create_pipeline = blocking(core.PipelineConfigWriteApi.create_pipeline)
     upsert_pipeline = blocking(core.PipelineConfigWriteApi.upsert_pipeline)
     update_pipeline = blocking(core.PipelineConfigWriteApi.update_pipeline)
     delete_pipeline = blocking(core.PipelineConfigWriteApi.delete_pipeline)
+    create_pipeline_with_tables = blocking(core.PipelineConfigWriteApi.create_pipeline_with_tables)
 
 
 class TableConfigWriteApi(Facade[core.TableConfigWriteApi]):
@@ -39,6 +45,11 @@ class TableConfigWriteApi(Facade[core.TableConfigWriteApi]):
     delete = blocking(core.TableConfigWriteApi.delete)
     batch_upsert = blocking(core.TableConfigWriteApi.batch_upsert)
     batch_delete = blocking(core.TableConfigWriteApi.batch_delete)
+    transact_write = blocking(core.TableConfigWriteApi.transact_write)
+    create_action = passthrough(core.TableConfigWriteApi.create_action)
+    update_action = passthrough(core.TableConfigWriteApi.update_action)
+    delete_action = passthrough(core.TableConfigWriteApi.delete_action)
+    condition_check_action = passthrough(core.TableConfigWriteApi.condition_check_action)
     create_table_config = blocking(core.TableConfigWriteApi.create_table_config)
     upsert_table_config = blocking(core.TableConfigWriteApi.upsert_table_config)
     update_table_config = blocking(core.TableConfigWriteApi.update_table_config)
@@ -57,6 +68,11 @@ class PipelineRunLogsWriteApi(Facade[core.PipelineRunLogsWriteApi]):
     delete = blocking(core.PipelineRunLogsWriteApi.delete)
     batch_upsert = blocking(core.PipelineRunLogsWriteApi.batch_upsert)
     batch_delete = blocking(core.PipelineRunLogsWriteApi.batch_delete)
+    transact_write = blocking(core.PipelineRunLogsWriteApi.transact_write)
+    create_action = passthrough(core.PipelineRunLogsWriteApi.create_action)
+    update_action = passthrough(core.PipelineRunLogsWriteApi.update_action)
+    delete_action = passthrough(core.PipelineRunLogsWriteApi.delete_action)
+    condition_check_action = passthrough(core.PipelineRunLogsWriteApi.condition_check_action)
     create_run_log = blocking(core.PipelineRunLogsWriteApi.create_run_log)
     upsert_run_log = blocking(core.PipelineRunLogsWriteApi.upsert_run_log)
     update_run_log = blocking(core.PipelineRunLogsWriteApi.update_run_log)

@@ -14,6 +14,7 @@ from .._table_api import KeyInput, ModelT
 from ..exceptions import ConflictError
 from ..utils import utc_now
 from ._requests import UpsertT, WriteRequests
+from ._transactions import TransactAction, transact
 
 
 class WriteApi(WriteRequests[ModelT, UpsertT]):
@@ -124,6 +125,49 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 retries=error.retries,
                 item=error.item,
             ) from error
+
+    # ------------------------------------------------------------------ transactions
+    def create_action(self, item: UpsertT) -> TransactAction:
+        """Return a transaction action that creates ``item`` (fails if its key exists)."""
+        params, key, full = self._create_request(item)
+        return TransactAction("Put", self.table_name, key, params, full)
+
+    def update_action(
+        self,
+        key: KeyInput,
+        updates: Mapping[str, Any],
+        *,
+        condition_expression: ConditionBase | None = None,
+        expected_version: int | None = None,
+    ) -> TransactAction:
+        """Return a transaction action that updates an existing item (see :meth:`update`)."""
+        params, plain_key = self._update_request(
+            key, updates, condition_expression, expected_version
+        )
+        return TransactAction("Update", self.table_name, plain_key, params)
+
+    def delete_action(
+        self, key: KeyInput, *, condition: ConditionBase | None = None
+    ) -> TransactAction:
+        """Return a transaction action that deletes an existing item."""
+        params, plain_key = self._delete_request(key, condition)
+        return TransactAction("Delete", self.table_name, plain_key, params)
+
+    def condition_check_action(self, key: KeyInput, condition: ConditionBase) -> TransactAction:
+        """Return a transaction action that only requires ``condition`` to hold on an item."""
+        params, plain_key = self._check_request(key, condition)
+        return TransactAction("ConditionCheck", self.table_name, plain_key, params)
+
+    async def transact_write(
+        self, actions: Iterable[TransactAction], *, client_request_token: str | None = None
+    ) -> None:
+        """Apply up to 100 actions (from any write APIs, any tables) all together or not at all.
+
+        Raises:
+            ConflictError: Cancelled; ``cancellation_reasons`` says why, per action.
+            ValidationError: Bad actions, before any request.
+        """
+        await transact(self.config, actions, client_request_token=client_request_token)
 
     # ------------------------------------------------------------------ batches
     async def batch_upsert(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
 
-from ..models import PipelineConfig, PipelineConfigUpsert
+from ..exceptions import ValidationError
+from ..models import PipelineConfig, PipelineConfigUpsert, TableConfig, TableConfigUpsert
 from ._base import WriteApi
+from .table_config import TableConfigWriteApi
 
 __all__ = ["PipelineConfigWriteApi"]
 
@@ -42,6 +44,24 @@ class PipelineConfigWriteApi(WriteApi[PipelineConfig, PipelineConfigUpsert]):
             condition_expression=condition_expression,
             expected_version=expected_version,
         )
+
+    async def create_pipeline_with_tables(
+        self, pipeline: PipelineConfigUpsert, tables: Sequence[TableConfigUpsert]
+    ) -> tuple[PipelineConfig, list[TableConfig]]:
+        """Create a pipeline and its table configs in one transaction (all or nothing).
+
+        Raises:
+            ValidationError: A table belongs to another pipeline, or there are over 99 tables.
+            ConflictError: The pipeline or a table exists; see ``cancellation_reasons``.
+        """
+        strangers = [t.table_id for t in tables if t.pipeline_id != pipeline.pipeline_id]
+        if strangers:
+            msg = f"tables {strangers} do not belong to pipeline {pipeline.pipeline_id!r}"
+            raise ValidationError(msg, operation="create_pipeline_with_tables")
+        table_api = TableConfigWriteApi(self.config)
+        actions = [self.create_action(pipeline), *(table_api.create_action(t) for t in tables)]
+        await self.transact_write(actions)
+        return actions[0].model, [action.model for action in actions[1:]]
 
     async def delete_pipeline(
         self, pipeline_id: str, *, condition: ConditionBase | None = None

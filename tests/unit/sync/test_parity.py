@@ -34,7 +34,7 @@ def core_methods(cls: type[Any]) -> dict[str, Any]:
     for name, member in inspect.getmembers(cls, inspect.isfunction):
         if name.startswith("_") or name in CORE_LIFECYCLE:
             continue
-        if inspect.iscoroutinefunction(member) or name.endswith("_iter"):
+        if inspect.iscoroutinefunction(member) or name.endswith(("_iter", "_action")):
             methods[name] = member
     return methods
 

@@ -1,0 +1,101 @@
+"""transact_write: up to 100 actions across tables, all or nothing, safe to retry."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .. import _gateway
+from ..config import DynamoDBConfig
+from ..exceptions import ConflictError, ValidationError
+
+__all__ = ["MAX_ACTIONS", "TransactAction", "transact"]
+
+#: DynamoDB's limit of actions in one TransactWriteItems.
+MAX_ACTIONS = 100
+
+
+@dataclass(frozen=True)
+class TransactAction:
+    """One action of a transaction; build it with a write API's ``*_action`` methods.
+
+    Attributes:
+        kind: ``Put``, ``Update``, ``Delete`` or ``ConditionCheck``.
+        table: The physical table name.
+        key: The key of the item the action touches.
+        params: The action's request (validated and encoded already).
+        model: For a create, the full model that will be stored.
+    """
+
+    kind: Literal["Put", "Update", "Delete", "ConditionCheck"]
+    table: str
+    key: Mapping[str, Any]
+    params: Mapping[str, Any] = field(repr=False)
+    model: Any = field(default=None, repr=False)
+
+
+async def transact(
+    config: DynamoDBConfig,
+    actions: Iterable[TransactAction],
+    *,
+    client_request_token: str | None = None,
+) -> None:
+    """Apply every action or none (TransactWriteItems).
+
+    One ClientRequestToken is used for the call and all of its retries, so a retry after an
+    answer was lost cannot apply the transaction twice (DynamoDB keeps tokens for 10 minutes).
+
+    Raises:
+        ValidationError: No actions, more than 100, two on the same item, or a bad token.
+        ConflictError: The transaction was cancelled; ``cancellation_reasons`` has one entry
+            per action, in order, with its ``code``, ``message``, ``table`` and ``key``.
+    """
+    chosen: list[object] = list(actions)
+    if not 1 <= len(chosen) <= MAX_ACTIONS:
+        msg = f"a transaction takes 1 to {MAX_ACTIONS} actions, got {len(chosen)}"
+        raise ValidationError(msg, operation="transact_write")
+    checked: list[TransactAction] = []
+    seen: set[tuple[str, str]] = set()
+    for action in chosen:
+        if not isinstance(action, TransactAction):
+            msg = f"transactions take TransactAction objects, got {type(action).__name__}"
+            raise ValidationError(msg, operation="transact_write")
+        checked.append(action)
+        identity = (action.table, repr(sorted(action.key.items())))
+        if identity in seen:
+            msg = f"two actions on the same item of {action.table}: {dict(action.key)}"
+            raise ValidationError(msg, operation="transact_write", table=action.table)
+        seen.add(identity)
+    token = client_request_token or uuid.uuid4().hex
+    if not 1 <= len(token) <= 36:
+        msg = "client_request_token must have 1 to 36 characters"
+        raise ValidationError(msg, operation="transact_write")
+    request = {
+        "TransactItems": [{action.kind: dict(action.params)} for action in checked],
+        "ClientRequestToken": token,
+    }
+    try:
+        await _gateway.call(config, "TransactWriteItems", request)
+    except ConflictError as error:
+        if not error.cancellation_reasons:
+            raise
+        reasons = [
+            {**reason, "table": action.table, "key": dict(action.key)}
+            for reason, action in zip(error.cancellation_reasons, checked, strict=False)
+        ]
+        failed = [
+            f"#{n} {r['code']} on {r['table']}"
+            for n, r in enumerate(reasons)
+            if r.get("code") not in (None, "None")
+        ]
+        msg = f"transaction cancelled: {', '.join(failed) or 'no reason given'}"
+        raise ConflictError(
+            msg,
+            operation="transact_write",
+            aws_code=error.aws_code,
+            request_id=error.request_id,
+            retries=error.retries,
+            cancellation_reasons=reasons,
+        ) from error
