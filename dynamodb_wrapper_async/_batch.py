@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from . import _gateway
 from ._codec import decode_value
-from ._retry import RetryBudget
+from ._retry import AdaptiveLimit, RetryBudget
 from ._types import Item
 from .config import DynamoDBConfig
 from .exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
@@ -40,11 +40,14 @@ class BatchResult:
         processed: Items written or deleted (after removing duplicates).
         duplicates: Items dropped because a later item in the same chunk had the same key.
         retries: Retries of unprocessed items and failed requests, summed over chunks.
+        lowest_concurrency: The fewest requests allowed in flight while throttled (equal
+            to ``max_concurrency`` when nothing was throttled).
     """
 
     processed: int = 0
     duplicates: int = 0
     retries: int = 0
+    lowest_concurrency: int = 0
 
 
 @dataclass
@@ -107,6 +110,7 @@ async def batch_write(
             those originals (``unprocessed_items``) and their keys.
     """
     result = BatchResult()
+    limit = AdaptiveLimit(config.max_concurrency)
     failures: _Failures[T] = _Failures()
     chunks = _chunks(requests, WRITE_CHUNK)
     lock = asyncio.Lock()
@@ -119,7 +123,7 @@ async def batch_write(
         while (chunk := await next_chunk()) is not None:
             unique, duplicates = _dedupe(chunk)
             result.duplicates += duplicates
-            done, retries, left, cause = await _write_chunk(config, table, unique)
+            done, retries, left, cause = await _write_chunk(config, table, unique, limit)
             result.processed += done
             result.retries += retries
             if left:
@@ -133,6 +137,7 @@ async def batch_write(
         await asyncio.gather(*(worker() for _ in range(config.max_concurrency)))
     finally:
         await chunks.aclose()
+    result.lowest_concurrency = limit.lowest
     if failures.items:
         msg = (
             f"{len(failures.items)} of {len(failures.items) + result.processed} items were not "
@@ -151,24 +156,30 @@ async def batch_write(
 
 
 async def _write_chunk(
-    config: DynamoDBConfig, table: str, chunk: list[WriteRequest[T]]
+    config: DynamoDBConfig, table: str, chunk: list[WriteRequest[T]], limit: AdaptiveLimit
 ) -> tuple[int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
     """Write one chunk; return (written, retries, not written, last error)."""
     budget = RetryBudget(_gateway.retry_policy(config))
     pending = chunk
     while True:
         try:
-            response = await _gateway.call(
-                config,
-                "BatchWriteItem",
-                {"RequestItems": {table: [request.request for request in pending]}},
-                table=table,
-            )
+            async with limit:
+                response = await _gateway.call(
+                    config,
+                    "BatchWriteItem",
+                    {"RequestItems": {table: [request.request for request in pending]}},
+                    table=table,
+                    on_retry=limit.throttled,
+                )
         except DynamoDBWrapperError as error:
+            if isinstance(error, RetryableError):
+                limit.throttled()
             return len(chunk) - len(pending), budget.attempts + error.retries, pending, error
         unprocessed = response.get("UnprocessedItems", {}).get(table, [])
         if not unprocessed:
+            limit.succeeded()
             return len(chunk), budget.attempts, [], None
+        limit.throttled()
         pending = _match(pending, unprocessed)
         delay = budget.next_delay()
         if delay is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._errors import error_code, is_retryable, translate
@@ -51,12 +51,14 @@ async def call(
     table: str | None = None,
     key: Mapping[str, Any] | None = None,
     retry: bool = True,
+    on_retry: Callable[[], None] | None = None,
 ) -> Response:
     """Send one DynamoDB request; retry throttling, 5xx and broken connections.
 
     Retries use exponential backoff with full jitter, bounded by ``config.max_retries`` and
     ``config.retry_deadline``. Every failure leaves as one of our exceptions, raised from the
-    botocore error.
+    botocore error. ``on_retry`` is told of each retried failure (the batch engine lowers its
+    concurrency on it).
     """
     pooled = await get_client(config)
     method = getattr(pooled.client, _METHODS[operation])
@@ -71,6 +73,8 @@ async def call(
                 raise translate(
                     exc, operation=operation, table=table, key=key, retries=budget.attempts
                 ) from exc
+            if on_retry is not None:
+                on_retry()
             logger.debug(
                 "retrying %s on %s after %s (retry %d, sleeping %.3fs)",
                 operation,

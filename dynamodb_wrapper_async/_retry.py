@@ -1,7 +1,8 @@
-"""Retry timing: exponential backoff with full jitter under a total deadline (pure)."""
+"""Retry timing (backoff with full jitter, deadline) and the adaptive concurrency limit."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable
@@ -57,3 +58,63 @@ class RetryBudget:
             return None
         self.attempts += 1
         return delay
+
+
+class AdaptiveLimit:
+    """Caps requests in flight; halves the cap when throttled, regrows it by one per success run.
+
+    Additive increase, multiplicative decrease: after ``limit`` successes in a row the cap
+    grows by one (up to ``maximum``); a throttle halves it (down to 1), at most once per
+    ``cooldown`` seconds so that one burst of throttled replies counts once.
+    """
+
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        cooldown: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.maximum = max(1, maximum)
+        self.limit = self.maximum
+        self.lowest = self.maximum
+        self.cooldown = cooldown
+        self.clock = clock
+        self._in_use = 0
+        self._successes = 0
+        self._last_cut = -cooldown
+        self._changed: asyncio.Condition | None = None
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def __aenter__(self) -> None:
+        changed = self._condition()
+        async with changed:
+            await changed.wait_for(lambda: self._in_use < self.limit)
+            self._in_use += 1
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        changed = self._condition()
+        async with changed:
+            self._in_use -= 1
+            changed.notify_all()
+
+    def throttled(self) -> None:
+        """Record a throttled reply: halve the cap (once per cooldown)."""
+        now = self.clock()
+        self._successes = 0
+        if now - self._last_cut < self.cooldown:
+            return
+        self._last_cut = now
+        self.limit = max(1, self.limit // 2)
+        self.lowest = min(self.lowest, self.limit)
+
+    def succeeded(self) -> None:
+        """Record an unthrottled reply: after ``limit`` in a row, raise the cap by one."""
+        self._successes += 1
+        if self._successes >= self.limit and self.limit < self.maximum:
+            self.limit += 1
+            self._successes = 0

@@ -122,6 +122,40 @@ async def test_throttles_and_partial_batches_deliver_every_item_exactly_once() -
     assert 1 < fake.max_in_flight <= settings.max_concurrency
 
 
+class CapacityLimitedDynamoDB(FakeDynamoDB):
+    """Throttles every request beyond ``capacity`` in flight, like a hot partition."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(throttle_rate=0, partial_rate=0)
+        self.capacity = capacity
+        self.throttled = 0
+
+    async def batch_write_item(self, **params: Any) -> dict[str, Any]:
+        if self.in_flight >= self.capacity:
+            self.throttled += 1
+            raise throttle()
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(0.002)
+        finally:
+            self.in_flight -= 1
+        return await super().batch_write_item(**params)
+
+
+async def test_concurrency_is_lowered_while_throttled() -> None:
+    fake = CapacityLimitedDynamoDB(capacity=3)
+    settings = config(max_concurrency=16, max_retries=50)
+    install_client(settings, fake)  # type: ignore[arg-type]
+    try:
+        result = await PipelineConfigWriteApi(settings).batch_upsert(pipelines(1500))
+    finally:
+        await close_clients(settings)
+    assert result.processed == 1500
+    assert set(fake.writes.values()) == {1}
+    assert fake.throttled > 0
+    assert result.lowest_concurrency < 16
+
+
 async def test_duplicate_keys_in_a_chunk_last_wins() -> None:
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
     settings = config()

@@ -1,0 +1,95 @@
+import asyncio
+import random
+
+import pytest
+
+from dynamodb_wrapper_async._retry import AdaptiveLimit, RetryBudget, RetryPolicy
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_full_jitter_delays_stay_under_the_exponential_ceiling() -> None:
+    policy = RetryPolicy(base_delay=0.1, max_delay=2.0)
+    rng = random.Random(1)
+    for attempt in range(12):
+        ceiling = min(2.0, 0.1 * 2**attempt)
+        delays = [policy.delay(attempt, rng) for _ in range(200)]
+        assert all(0 <= d <= ceiling for d in delays)
+        assert max(delays) > ceiling * 0.8  # jitter spans the range
+    assert policy.delay(10_000, rng) <= 2.0  # no overflow for huge attempt numbers
+
+
+def test_budget_stops_at_max_retries() -> None:
+    clock = Clock()
+    budget = RetryBudget(RetryPolicy(max_retries=3, deadline=100), clock=clock)
+    delays = [budget.next_delay(random.Random(0)) for _ in range(5)]
+    assert [d is not None for d in delays] == [True, True, True, False, False]
+    assert budget.attempts == 3
+
+
+def test_budget_stops_before_the_deadline() -> None:
+    clock = Clock()
+    budget = RetryBudget(
+        RetryPolicy(max_retries=100, deadline=1.0, base_delay=0.5, max_delay=0.5), clock=clock
+    )
+    assert budget.next_delay(random.Random(0)) is not None
+    clock.now = 0.99
+    assert budget.remaining == pytest.approx(0.01)
+    rng = random.Random(0)
+    # a sleep that would end past the deadline is refused
+    results = [budget.next_delay(rng) for _ in range(20)]
+    assert all(r is None or r < 0.01 for r in results)
+    clock.now = 2.0
+    assert budget.next_delay(rng) is None
+
+
+def test_adaptive_limit_halves_on_throttle_and_regrows() -> None:
+    clock = Clock()
+    limit = AdaptiveLimit(16, cooldown=0.1, clock=clock)
+    limit.throttled()
+    assert limit.limit == 8
+    limit.throttled()  # same burst: ignored inside the cooldown
+    assert limit.limit == 8
+    clock.now = 1.0
+    limit.throttled()
+    clock.now = 2.0
+    limit.throttled()
+    clock.now = 3.0
+    limit.throttled()
+    clock.now = 4.0
+    limit.throttled()
+    assert limit.limit == 1
+    assert limit.lowest == 1
+    for _ in range(1 + 2 + 3):
+        limit.succeeded()
+    assert limit.limit == 4  # +1 after `limit` successes in a row: 1 -> 2 -> 3 -> 4
+    for _ in range(1000):
+        limit.succeeded()
+    assert limit.limit == 16
+
+
+async def test_adaptive_limit_bounds_requests_in_flight() -> None:
+    limit = AdaptiveLimit(3)
+    in_flight = 0
+    peak = 0
+
+    async def request() -> None:
+        nonlocal in_flight, peak
+        async with limit:
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.001)
+            in_flight -= 1
+
+    await asyncio.gather(*(request() for _ in range(30)))
+    assert peak == 3
+    limit.limit = 1
+    peak = 0
+    await asyncio.gather(*(request() for _ in range(10)))
+    assert peak == 1
