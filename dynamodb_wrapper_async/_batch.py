@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from . import _gateway
 from ._codec import decode_value
+from ._progress import ProgressCallback
 from ._retry import AdaptiveLimit, RetryBudget
 from ._types import Item
 from .config import DynamoDBConfig
@@ -28,8 +29,6 @@ WRITE_CHUNK = 25
 READ_CHUNK = 100
 
 T = TypeVar("T")
-#: Called after each chunk with the number of items it settled.
-ProgressCallback = Callable[[int], None]
 
 
 @dataclass

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sized
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
 
 from .. import _gateway
-from .._batch import BatchResult, ProgressCallback, WriteRequest, batch_write
+from .._batch import BatchResult, WriteRequest, batch_write
 from .._codec import decode_item
+from .._progress import Progress, progress_reporter
 from .._table_api import KeyInput, ModelT
 from ..exceptions import ConflictError
 from ..utils import utc_now
@@ -174,14 +175,15 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         self,
         items: Iterable[UpsertT] | AsyncIterable[UpsertT],
         *,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> BatchResult:
         """Write many items with BatchWriteItem, 25 per request, many requests at once.
 
         Accepts any iterable or async iterable (a generator of millions streams with bounded
         memory). BatchWriteItem replaces whole items, so each gets ``created_at`` =
         ``updated_at`` = now and ``version`` = 1; use :meth:`upsert` to keep an item's history.
-        Duplicate keys within one 25-item chunk: the last wins.
+        Duplicate keys within one 25-item chunk: the last wins. ``progress`` is a callback
+        given each chunk's item count, or True for a tqdm bar (when tqdm is installed).
 
         Raises:
             BatchWriteError: Items that were not written after every retry, exactly.
@@ -195,13 +197,14 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                     tuple(key.values()), {"PutRequest": {"Item": wire}}, item, self.schema.key_names
                 )
 
-        return await batch_write(self.config, self.table_name, requests(), progress=progress)
+        with progress_reporter(progress, description="upsert", total=_size(items)) as report:
+            return await batch_write(self.config, self.table_name, requests(), progress=report)
 
     async def batch_delete(
         self,
         keys: Iterable[KeyInput] | AsyncIterable[KeyInput],
         *,
-        progress: ProgressCallback | None = None,
+        progress: Progress = None,
     ) -> BatchResult:
         """Delete many items by key, 25 per request; keys that do not exist are no-ops.
 
@@ -219,7 +222,8 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                     self.schema.key_names,
                 )
 
-        return await batch_write(self.config, self.table_name, requests(), progress=progress)
+        with progress_reporter(progress, description="delete", total=_size(keys)) as report:
+            return await batch_write(self.config, self.table_name, requests(), progress=report)
 
 
 async def _aiter(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
@@ -229,3 +233,7 @@ async def _aiter(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[An
     else:
         for item in source:
             yield item
+
+
+def _size(source: object) -> int | None:
+    return len(source) if isinstance(source, Sized) else None

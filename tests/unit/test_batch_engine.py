@@ -233,3 +233,15 @@ async def test_batch_get_retries_unprocessed_keys() -> None:
     finally:
         await close_clients(settings)
     assert sorted(p.pipeline_id or "" for p in found) == [f"p{n:05d}" for n in range(250)]
+
+
+async def test_progress_true_draws_a_tqdm_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
+    settings = config()
+    install_client(settings, fake)  # type: ignore[arg-type]
+    try:
+        await PipelineConfigWriteApi(settings).batch_upsert(pipelines(60), progress=True)
+    finally:
+        await close_clients(settings)
+    assert "60/60" in capsys.readouterr().err
