@@ -79,7 +79,22 @@ def format_datetime(dt: datetime) -> str:
         raise error.to_validation_error() from None
 
 
+class _LastFormatted:
+    """The last datetime formatted, as one immutable pair (swapped atomically, thread-safe)."""
+
+    pair: tuple[datetime | None, str] = (None, "")
+
+
 def _format_datetime(dt: datetime) -> str:
+    last = _LastFormatted.pair
+    if last[0] is dt:  # batches stamp every item with the same datetime object
+        return last[1]
+    text = _format_datetime_uncached(dt)
+    _LastFormatted.pair = (dt, text)
+    return text
+
+
+def _format_datetime_uncached(dt: datetime) -> str:
     if dt.tzinfo is not _UTC:
         if dt.utcoffset() is None:
             _fail("naive datetime (no tzinfo): give a timezone, e.g. timezone.utc")
@@ -399,6 +414,10 @@ def check_item_size(
     key: Mapping[str, Any] | None = None,
 ) -> None:
     """Raise ValidationError, naming ``key``, if ``item`` is over DynamoDB's 400 KB limit."""
+    # Fast path: no value takes more UTF-8 bytes than 4x the characters of its repr, so items
+    # whose repr is under 100 KB characters are under the limit without walking them.
+    if len(repr(item)) * 4 <= MAX_ITEM_BYTES:
+        return
     size = item_size(item)
     if size > MAX_ITEM_BYTES:
         what = f"item {dict(key)!r}" if key is not None else "item"

@@ -144,14 +144,16 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
                 msg,
                 table=self.table_name,
             )
+        fields = self.schema.fields
         managed = {"created_at": now, "updated_at": now, "version": 1}
-        values = dict(item) | {k: v for k, v in managed.items() if k in self.schema.fields}
+        values = item.__dict__ | {k: v for k, v in managed.items() if k in fields}
         return self.model.model_validate(values)
 
     def _wire_item(self, full: ModelT) -> tuple[dict[str, Any], dict[str, Any]]:
-        values = dict(full)
-        key = self.schema.key_of(values)
-        wire = encode_item(values, bool_string_fields=self.schema.bool_string_fields)
+        schema = self.schema
+        values = full.__dict__
+        key = schema.key_of(values)
+        wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
         check_item_size(wire, table=self.table_name, key=key)
         return wire, key
 

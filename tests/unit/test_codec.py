@@ -675,3 +675,16 @@ def test_encode_item_top_level_rules(values: dict[str, Any], data: st.DataObject
             assert av == {"S": "true" if value else "false"}
         else:
             assert av == encode_value(value)
+
+
+@given(st.dictionaries(st.text(min_size=1), values, max_size=6))
+def test_size_fast_path_bound_holds(item: dict[str, Any]) -> None:
+    """check_item_size skips the walk when 4 x len(repr) fits: that must bound the size."""
+    wire = encode_item(item)
+    assert item_size(wire) <= 4 * len(repr(wire))
+
+
+def test_size_fast_path_does_not_hide_large_multibyte_items() -> None:
+    wire = encode_item({"text": "\U0001f600" * 102_401})  # 4 bytes per character
+    with pytest.raises(ValidationError, match="400 KB"):
+        check_item_size(wire)
