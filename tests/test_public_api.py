@@ -82,3 +82,19 @@ def test_every_core_api_class_has_a_sync_twin() -> None:
     for n in core.__all__:
         if n.endswith(("ReadApi", "WriteApi")):
             assert n in sync.__all__, n
+
+
+def test_api_objects_hold_config_only_and_pickle() -> None:
+    import pickle
+
+    config = core.DynamoDBConfig(table_prefix="p_")
+    for cls in (
+        core.PipelineConfigReadApi, core.TableConfigWriteApi, sync.PipelineRunLogsReadApi,
+        sync.PipelineConfigWriteApi,
+    ):  # fmt: skip
+        api = cls(config)
+        clone = pickle.loads(pickle.dumps(api))
+        assert type(clone) is cls
+        target = getattr(clone, "async_api", clone)
+        assert target.config == config
+        assert set(vars(target)) == {"config"}  # no loop, client, lock or task stored
