@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from importlib import resources
+from typing import Any
 
 import pytest
 
@@ -95,6 +96,6 @@ def test_api_objects_hold_config_only_and_pickle() -> None:
         api = cls(config)
         clone = pickle.loads(pickle.dumps(api))
         assert type(clone) is cls
-        target = getattr(clone, "async_api", clone)
+        target: Any = getattr(clone, "async_api", clone)
         assert target.config == config
         assert set(vars(target)) == {"config"}  # no loop, client, lock or task stored
