@@ -7,6 +7,7 @@ same names, lives in ``dynamodb_wrapper_sync``.
 
 from ._batch import BatchResult as BatchResult
 from ._pool import close_clients as close_clients
+from ._pool import pool_stats as pool_stats
 from ._schema import TableSchema as TableSchema
 from ._stream import ItemStream as ItemStream
 from .config import DynamoDBConfig as DynamoDBConfig
@@ -89,5 +90,6 @@ __all__ = [
     "close_clients",
     "create_tables",
     "delete_tables",
+    "pool_stats",
 ]
 __version__ = "0.1.0"

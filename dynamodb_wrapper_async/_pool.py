@@ -43,6 +43,7 @@ class _Registry:
             weakref.WeakKeyDictionary()
         )
         self.pid = os.getpid()
+        self.created = 0
 
 
 _registry = _Registry()
@@ -144,6 +145,7 @@ async def get_client(config: DynamoDBConfig) -> PooledClient:
                 raise translate(exc, operation="connect") from exc
             pooled = PooledClient(client, owner, asyncio.Semaphore(config.max_concurrency))
             clients.clients[config] = pooled
+            _registry.created += 1
     return pooled
 
 
@@ -183,6 +185,17 @@ async def close_clients(config: DynamoDBConfig | None = None) -> None:
 async def close_all_clients() -> None:
     """Close every pooled client of the running loop (the sync runner calls this at exit)."""
     await close_clients()
+
+
+def pool_stats() -> dict[str, int]:
+    """Return this process's pid, clients created so far and clients open now.
+
+    Spark jobs return it from their tasks to show that each worker process builds its
+    client once and reuses it across tasks.
+    """
+    if os.getpid() != _registry.pid:
+        _forget_after_fork()
+    return {"pid": _registry.pid, "clients_created": _registry.created, "open": open_client_count()}
 
 
 def open_client_count() -> int:

@@ -166,13 +166,24 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         filters: Filters | None = None,
         projection: Sequence[str] | None = None,
         segments: int = 1,
+        segment: int | None = None,
     ) -> ItemStream[ViewT]:
-        """Stream the whole table; ``segments`` > 1 runs a parallel scan, merged as it comes."""
+        """Stream the whole table; ``segments`` > 1 runs a parallel scan, merged as it comes.
+
+        With ``segment`` set, stream only that one of the ``segments`` parallel-scan segments
+        (0-based): how Spark reads a table with one segment per partition.
+        """
         request = self._scan_request(filters, projection)
         given: object = segments
-        if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+        if isinstance(given, bool) or not isinstance(given, int) or not 1 <= given <= 1_000_000:
             msg = f"segments must be a positive integer, got {segments!r}"
             raise ValidationError(msg)
+        if segment is not None:
+            chosen: object = segment
+            if isinstance(chosen, bool) or not isinstance(chosen, int) or not 0 <= chosen < given:
+                msg = f"segment must be in 0..{given - 1}, got {segment!r}"
+                raise ValidationError(msg)
+            return self._stream(request.for_segment(chosen, given), None)
         if segments == 1:
             return self._stream(request, None)
         parts = [request.for_segment(n, segments) for n in range(segments)]
