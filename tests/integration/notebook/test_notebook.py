@@ -1,0 +1,47 @@
+"""examples/exploration.ipynb runs headless on a real kernel without a cell error."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.notebook, pytest.mark.timeout(300)]
+
+NOTEBOOK = Path(__file__).resolve().parents[3] / "examples" / "exploration.ipynb"
+
+
+def _require(name: str) -> Any:
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        return importlib.import_module(name)  # in CI a missing notebook stack is a failure
+    return pytest.importorskip(name)
+
+
+def test_exploration_notebook_runs_on_a_real_kernel() -> None:
+    nbformat = _require("nbformat")
+    nbclient = _require("nbclient")
+    _require("ipykernel")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()  # raises CellExecutionError on any failing cell
+    text = "\n".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+    assert "created pipeline_config" in text
+    assert "60 runs written" in text
+    assert "['nb-pipe-0', 'nb-pipe-1', 'nb-pipe-2']" in text  # sync call inside the kernel
+    assert "9 failed runs" in text
+    assert "20 runs of nb-pipe-1" in text  # top-level await on the async API
+    assert "nb-pipe-2" in text.split("max s")[-1]
+    assert "event loop is already running" not in text
