@@ -35,6 +35,18 @@ def raw_client(backend: DynamoDBConfig) -> Iterator[Any]:
 
 
 @pytest.fixture
+async def own_tables(backend: DynamoDBConfig) -> AsyncIterator[DynamoDBConfig]:
+    """Tables of its own for one test (a bulk load must not slow other tests' scans)."""
+    private = backend.model_copy(
+        update={"table_prefix": f"{backend.table_prefix}{uuid.uuid4().hex[:4]}_"}
+    )
+    await create_tables(private)
+    yield private
+    await delete_tables(private)
+    await close_clients(private)
+
+
+@pytest.fixture
 def uid() -> str:
     """A short unique id, so tests sharing session tables never see each other's items."""
     return uuid.uuid4().hex[:10]

@@ -53,8 +53,9 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_generator_of_200k_items_streams_with_bounded_memory(
-    config: DynamoDBConfig, raw_client: Any, uid: str
+    own_tables: DynamoDBConfig, raw_client: Any, uid: str
 ) -> None:
+    config = own_tables
     if config.table_prefix.startswith("t_moto_"):
         pytest.skip("moto's server runs in this process, so its storage would count as ours")
     payload = config.model_dump_json()
