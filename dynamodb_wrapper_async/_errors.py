@@ -69,6 +69,17 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, _CONNECTION_ERRORS)
 
 
+def may_have_been_applied(exc: BaseException) -> bool:
+    """Say whether a failed request may still have been applied: a 5xx or a lost connection.
+
+    Throttling and validation errors are answers given before anything was written.
+    """
+    if isinstance(exc, boto.ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status) >= 500
+    return isinstance(exc, _CONNECTION_ERRORS)
+
+
 def translate(
     exc: BaseException,
     *,
@@ -130,4 +141,11 @@ def _from_client_error(exc: Any, context: dict[str, Any]) -> DynamoDBWrapperErro
     return cls(f"{code}: {message}", **context)
 
 
-__all__ = ["ERRORS", "RETRYABLE_CODES", "error_code", "is_retryable", "translate"]
+__all__ = [
+    "ERRORS",
+    "RETRYABLE_CODES",
+    "error_code",
+    "is_retryable",
+    "may_have_been_applied",
+    "translate",
+]

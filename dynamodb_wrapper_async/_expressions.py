@@ -19,8 +19,10 @@ from ._codec import encode_value
 from ._schema import IndexSchema, TableSchema
 from .exceptions import ValidationError
 
-_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*")
-_SEGMENT = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|(\[\d+\])")
+#: An attribute path: a field, then map keys (any text but ``.``, ``[``, ``]``) and indexes.
+#: Every name in it becomes a placeholder, so spaces, ``#``, ``:`` or unicode are harmless.
+_PATH = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[\d+\])*")
+_SEGMENT = re.compile(r"\.?([^.\[\]]+)|(\[\d+\])")
 
 #: sort_condition -> key condition template ({0} name, {1} value, {2} second value)
 SORT_CONDITIONS: dict[str, str] = {

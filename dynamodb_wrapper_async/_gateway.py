@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._errors import error_code, is_retryable, translate
+from ._errors import error_code, is_retryable, may_have_been_applied, translate
 from ._pool import close_clients, get_client
 from ._retry import RetryBudget, RetryPolicy
 from ._types import Response
@@ -52,6 +52,7 @@ async def call(
     key: Mapping[str, Any] | None = None,
     retry: bool = True,
     on_retry: Callable[[], None] | None = None,
+    retry_params: Mapping[str, Any] | None = None,
 ) -> Response:
     """Send one DynamoDB request; retry throttling, 5xx and broken connections.
 
@@ -59,6 +60,11 @@ async def call(
     ``config.retry_deadline``. Every failure leaves as one of our exceptions, raised from the
     botocore error. ``on_retry`` is told of each retried failure (the batch engine lowers its
     concurrency on it).
+
+    ``retry_params`` is the request to send instead once an attempt has failed in a way that
+    may have been applied on the server (a 5xx or a broken connection): a write that is not
+    idempotent passes a variant whose condition fails if its earlier attempt was applied, so
+    it never applies twice and can recognise its own write.
     """
     pooled = await get_client(config)
     method = getattr(pooled.client, _METHODS[operation])
@@ -69,6 +75,8 @@ async def call(
                 response: Response = await method(**params)
         except Exception as exc:
             delay = budget.next_delay() if retry and is_retryable(exc) else None
+            if delay is not None and retry_params is not None and may_have_been_applied(exc):
+                params = retry_params
             if delay is None:
                 raise translate(
                     exc, operation=operation, table=table, key=key, retries=budget.attempts

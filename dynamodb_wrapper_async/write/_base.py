@@ -62,10 +62,23 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         Fields left None in the DTO are removed; ``updated_at`` becomes now and ``version``
         goes up by one (starting at 1).
         """
-        params, key = self._upsert_request(item)
-        response = await _gateway.call(
-            self.config, "UpdateItem", params, table=self.table_name, key=key
-        )
+        now = utc_now()
+        params, key = self._upsert_request(item, now)
+        retry = self._guarded_retry(params, now)
+        try:
+            response = await _gateway.call(
+                self.config,
+                "UpdateItem",
+                params,
+                table=self.table_name,
+                key=key,
+                retry_params=retry,
+            )
+        except ConflictError as error:
+            own = self._own_write(error, now)
+            if own is None:
+                raise
+            return own  # our earlier attempt was applied; its answer was lost
         return self.model.model_validate(decode_item(response["Attributes"]))
 
     async def update(
@@ -87,15 +100,24 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             ConflictError: The condition or the version check failed.
             ValidationError: Unknown field, wrong type, key or server-managed field.
         """
+        now = utc_now()
         params, plain_key = self._update_request(
-            key, updates, condition_expression, expected_version
+            key, updates, condition_expression, expected_version, now
         )
         params["ReturnValues"] = "ALL_NEW"
         try:
             response = await _gateway.call(
-                self.config, "UpdateItem", params, table=self.table_name, key=plain_key
+                self.config,
+                "UpdateItem",
+                params,
+                table=self.table_name,
+                key=plain_key,
+                retry_params=self._guarded_retry(params, now),
             )
         except ConflictError as error:
+            own = self._own_write(error, now)
+            if own is not None:
+                return own  # our earlier attempt was applied; its answer was lost
             raise self._update_conflict(error, plain_key, expected_version) from error
         return self.model.model_validate(decode_item(response["Attributes"]))
 
@@ -109,11 +131,14 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         params, plain_key = self._delete_request(key, condition)
         try:
             await _gateway.call(
-                self.config, "DeleteItem", params, table=self.table_name, key=plain_key
+                self.config,
+                "DeleteItem",
+                params,
+                table=self.table_name,
+                key=plain_key,
+                retry_params=self._delete_retry(params, condition),
             )
         except ConflictError as error:
-            if error.item is None and error.retries:
-                return  # our own earlier attempt deleted it; its answer was lost
             if error.item is None:
                 raise self._not_found(plain_key, "delete") from error
             msg = "delete condition failed"
@@ -143,7 +168,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
     ) -> TransactAction:
         """Return a transaction action that updates an existing item (see :meth:`update`)."""
         params, plain_key = self._update_request(
-            key, updates, condition_expression, expected_version
+            key, updates, condition_expression, expected_version, utc_now()
         )
         return TransactAction("Update", self.table_name, plain_key, params)
 

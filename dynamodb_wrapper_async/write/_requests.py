@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
 
-from .._codec import check_item_size, decode_item, encode_item
+from .._codec import check_item_size, decode_item, encode_item, encode_value
 from .._expressions import ExpressionBuilder
 from .._table_api import KeyInput, ModelT, TableApi
 from .._validated import describe_errors
@@ -46,9 +46,8 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         }
         return params, key, full
 
-    def _upsert_request(self, item: UpsertT) -> Request:
+    def _upsert_request(self, item: UpsertT, now: dt.datetime) -> Request:
         """Return (UpdateItem params, plain key) that create or replace an item in one call."""
-        now = utc_now()
         full = self._full_model(item, now)
         wire, key = self._wire_item(full)
         builder = ExpressionBuilder(self.schema)
@@ -77,11 +76,11 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         updates: Mapping[str, Any],
         condition_expression: ConditionBase | None,
         expected_version: int | None,
+        now: dt.datetime,
     ) -> Request:
         """Return (UpdateItem params, plain key) for an update of an existing item."""
         wire_key, plain_key = self._key_from(key)
         set_values, remove = self._checked_updates(updates)
-        now = utc_now()
         fields = self.schema.fields
         if "updated_at" in fields:
             set_values["updated_at"] = now
@@ -108,6 +107,41 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         }
         return params, plain_key
 
+    def _guarded_retry(self, params: dict[str, Any], now: dt.datetime) -> dict[str, Any] | None:
+        """Return ``params`` made safe to resend after an answer was lost, or None.
+
+        An upsert or update stamps ``updated_at`` with this call's own ``now``; the resent
+        request also requires the stored stamp to differ, so if the lost attempt was applied
+        the resend fails its condition (nothing applies twice, ``version`` goes up once) and
+        :meth:`_own_write` recognises the stored item as ours. Models without ``updated_at``
+        resend the request unchanged.
+        """
+        if "updated_at" not in self.schema.fields:
+            return None
+        guard = "(attribute_not_exists(#retry_stamp) OR #retry_stamp <> :retry_stamp)"
+        condition = params.get("ConditionExpression")
+        return {
+            **params,
+            "ConditionExpression": f"{guard} AND ({condition})" if condition else guard,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "ExpressionAttributeNames": {
+                **params.get("ExpressionAttributeNames", {}),
+                "#retry_stamp": "updated_at",
+            },
+            "ExpressionAttributeValues": {
+                **params.get("ExpressionAttributeValues", {}),
+                ":retry_stamp": encode_value(now),
+            },
+        }
+
+    def _own_write(self, error: ConflictError, now: dt.datetime) -> ModelT | None:
+        """Return the stored item if a failed resend shows our lost attempt was applied."""
+        if not error.retries or not error.item or "updated_at" not in self.schema.fields:
+            return None
+        if error.item.get("updated_at") != encode_value(now):
+            return None
+        return self.model.model_validate(decode_item(error.item))
+
     def _delete_request(self, key: KeyInput, condition: ConditionBase | None) -> Request:
         """Return (DeleteItem params, plain key) for a delete of an existing item."""
         wire_key, plain_key = self._key_from(key)
@@ -123,6 +157,29 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             **builder.params(),
         }
         return params, plain_key
+
+    def _delete_retry(
+        self, params: dict[str, Any], condition: ConditionBase | None
+    ) -> dict[str, Any]:
+        """Return the delete to resend after an answer was lost: an absent item is success.
+
+        If the lost attempt deleted the item, the resend must not fail as "not found"; it
+        still fails if the item is there and ``condition`` does not hold.
+        """
+        unconditional = {
+            k: v
+            for k, v in params.items()
+            if not k.startswith(("Condition", "Expression", "ReturnValuesOn"))
+        }
+        if condition is None:
+            return unconditional
+        builder = ExpressionBuilder(self.schema)
+        missing = f"attribute_not_exists({builder.name(self.schema.key_names[0])})"
+        return unconditional | {
+            "ConditionExpression": f"{missing} OR ({builder.condition(condition)})",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **builder.params(),
+        }
 
     def _check_request(self, key: KeyInput, condition: ConditionBase) -> Request:
         """Return (ConditionCheck params, plain key): ``condition`` must hold on the item."""

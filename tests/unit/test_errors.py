@@ -12,7 +12,13 @@ from botocore.exceptions import (
 )
 
 from dynamodb_wrapper_async import exceptions as exc
-from dynamodb_wrapper_async._errors import ERRORS, RETRYABLE_CODES, is_retryable, translate
+from dynamodb_wrapper_async._errors import (
+    ERRORS,
+    RETRYABLE_CODES,
+    is_retryable,
+    may_have_been_applied,
+    translate,
+)
 
 
 def client_error(code: str, status: int = 400, **extra: Any) -> ClientError:
@@ -55,6 +61,15 @@ def test_retryable_classification() -> None:
     assert not is_retryable(client_error("ValidationException"))
     assert is_retryable(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
     assert is_retryable(asyncio.TimeoutError())
+
+
+def test_only_5xx_and_lost_connections_may_have_been_applied() -> None:
+    """Throttling is an answer given before any write; a 500 or a reset may follow one."""
+    assert not may_have_been_applied(client_error("ThrottlingException"))
+    assert not may_have_been_applied(client_error("ProvisionedThroughputExceededException"))
+    assert may_have_been_applied(client_error("InternalServerError", status=500))
+    assert may_have_been_applied(asyncio.TimeoutError())
+    assert may_have_been_applied(ConnectionResetError())
 
 
 def test_connection_errors_are_also_builtin_connection_errors() -> None:

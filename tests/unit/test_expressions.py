@@ -102,6 +102,14 @@ def test_unknown_and_odd_names_are_rejected() -> None:
         builder().filters({"nope": 1})
 
 
+def test_map_keys_below_a_field_may_be_any_text() -> None:
+    b = builder()
+    rendered = b.condition(Attr("metrics.a b#:ünï😀.status[1]").eq(1))
+    assert rendered == "#n0.#n1.#n2[1] = :v0"
+    names = b.params()["ExpressionAttributeNames"]
+    assert names == {"#n0": "metrics", "#n1": "a b#:ünï😀", "#n2": "status"}
+
+
 def test_raw_string_conditions_are_refused() -> None:
     with pytest.raises(ValidationError, match="boto3 Attr"):
         builder().condition("attribute_exists(run_id)")

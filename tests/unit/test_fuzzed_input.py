@@ -1,0 +1,276 @@
+"""Fuzzed bad input: every public call either works or raises our ValidationError.
+
+Whatever a caller passes (DTO fields, update dicts, filters, projections, sort conditions, page
+tokens, keys, odd attribute names), the outcome is success or a ValidationError; never a raw
+pydantic/botocore error or a crash. Requests that do go out are recorded by a stand-in for the
+AWS client, and their expressions must consist of placeholders, operators and DynamoDB's own
+function names only: user input never reaches an expression string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import decimal
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from boto3.dynamodb.conditions import Attr, ConditionBase
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from dynamodb_wrapper_async import (
+    DynamoDBConfig,
+    PipelineConfig,
+    PipelineConfigReadApi,
+    PipelineConfigUpsert,
+    PipelineConfigWriteApi,
+    PipelineRunLogsReadApi,
+    ValidationError,
+)
+from dynamodb_wrapper_async._codec import encode_item
+from dynamodb_wrapper_async._pool import close_clients, install_client
+
+CONFIG = DynamoDBConfig(
+    endpoint_url="http://127.0.0.1:9",
+    aws_access_key_id="testing",
+    aws_secret_access_key="testing",
+    max_retries=0,
+)
+NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+STORED = encode_item(
+    PipelineConfig(
+        pipeline_id="p", pipeline_name="n", source_type="s3", destination_type="warehouse",
+        created_at=NOW, updated_at=NOW,
+    ).__dict__,
+    bool_string_fields=frozenset({"is_active"}),
+)  # fmt: skip
+EXPRESSION_KEYS = (
+    "KeyConditionExpression",
+    "FilterExpression",
+    "ProjectionExpression",
+    "UpdateExpression",
+    "ConditionExpression",
+)
+#: What an expression may contain: placeholders, DynamoDB's keywords and functions, operators.
+SAFE_TOKEN = re.compile(
+    r"#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|\[\d+\]|<>|<=|>=|[=<>(),.+\-]|\s+"
+    r"|\b(?:AND|OR|NOT|BETWEEN|IN|SET|REMOVE|ADD|DELETE|attribute_exists|attribute_not_exists"
+    r"|attribute_type|begins_with|contains|size|if_not_exists|list_append)\b"
+)
+
+
+class RecordingClient:
+    """Answers like an empty table and records every request it is sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def __getattr__(self, operation: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+        async def answer(**params: Any) -> dict[str, Any]:
+            self.requests.append(params)
+            if operation == "update_item":
+                return {"Attributes": STORED}
+            if operation in ("query", "scan"):
+                return {"Items": [], "Count": 0, "ScannedCount": 0}
+            if operation == "batch_get_item":
+                return {"Responses": {}, "UnprocessedKeys": {}}
+            if operation == "batch_write_item":
+                return {"UnprocessedItems": {}}
+            return {}
+
+        return answer
+
+
+def outcome(call: Callable[[], Awaitable[Any]]) -> list[dict[str, Any]]:
+    """Run ``call`` on a recording client; success or ValidationError, else the test fails."""
+
+    async def run() -> list[dict[str, Any]]:
+        client = RecordingClient()
+        install_client(CONFIG, client)  # type: ignore[arg-type]
+        refusal = "no refusal"
+        try:
+            await call()
+        except ValidationError as error:
+            refusal = error.message
+        finally:
+            await close_clients(CONFIG)
+        assert refusal  # a refusal says what is wrong
+        return client.requests
+
+    requests = asyncio.run(run())
+    for request in requests:
+        assert_placeholders_only(request)
+    return requests
+
+
+def assert_placeholders_only(request: dict[str, Any]) -> None:
+    for key in EXPRESSION_KEYS:
+        expression = request.get(key)
+        if expression is None:
+            continue
+        leftover = SAFE_TOKEN.sub("", expression)
+        assert leftover == "", f"{key} holds raw text {leftover!r}: {expression!r}"
+    assert all(name.startswith("#") for name in request.get("ExpressionAttributeNames", {}))
+    assert all(name.startswith(":") for name in request.get("ExpressionAttributeValues", {}))
+
+
+# ---------------------------------------------------------------- strategies
+odd_text = st.text(
+    alphabet=st.sampled_from(list("ab #:.[]$%'\"\\-_ 0é中😀\x00\n")) | st.characters(),
+    max_size=12,
+)
+field_names = (
+    st.sampled_from(sorted(PipelineConfig.model_fields))
+    | odd_text
+    | st.sampled_from(["status", "name", "data", "ttl", "size", "AND", "#n0", ":v0", "a.b", "x[0]"])
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | odd_text
+    | st.binary(max_size=8)
+    | st.datetimes()
+    | st.datetimes(timezones=st.just(dt.timezone.utc))
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(odd_text, inner, max_size=3)
+        | st.frozensets(st.text(max_size=4) | st.integers(), max_size=3)
+    ),
+    max_leaves=8,
+)
+fields = st.dictionaries(field_names, values, max_size=6)
+conditions = st.builds(
+    lambda name, op, value: getattr(Attr(name), op)(value),
+    field_names | st.builds(lambda f, sub: f"{f}.{sub}", st.just("source_config"), odd_text),
+    st.sampled_from(["eq", "ne", "lt", "gte", "begins_with", "contains"]),
+    values,
+)
+fuzz = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ---------------------------------------------------------------- tests
+@fuzz
+@given(fields)
+@example({"description": "d #:v0 AND", "source_config": {"a b": 1.5, "#x": [1, "ü"]}})
+def test_create_and_upsert_with_any_fields(given_fields: dict[str, Any]) -> None:
+    base = {
+        "pipeline_id": "p",
+        "pipeline_name": "n",
+        "source_type": "s3",
+        "destination_type": "warehouse",
+    }
+
+    async def call() -> None:
+        dto = PipelineConfigUpsert(**(base | given_fields))
+        api = PipelineConfigWriteApi(CONFIG)
+        await api.create_pipeline(dto)
+        await api.upsert_pipeline(dto)
+
+    outcome(call)
+
+
+@fuzz
+@given(fields, st.none() | st.integers())
+@example({"pipeline_name": "x", "tags": None, "source_config": {":v": {"#": 1}}}, 3)
+def test_update_with_any_dict(updates: dict[str, Any], version: int | None) -> None:
+    sent = outcome(
+        lambda: PipelineConfigWriteApi(CONFIG).update_pipeline(
+            "p", updates, expected_version=version
+        )
+    )
+    assert len(sent) <= 1
+
+
+@fuzz
+@given(st.dictionaries(field_names, values, max_size=3) | conditions, st.lists(field_names))
+@example({"is_active": True, "pipeline_name": "a) OR (b"}, ["pipeline_name", "tags"])
+@example(Attr("source_config.my key:#1").begins_with("x"), [])
+def test_scan_with_any_filters_and_projection(
+    filters: dict[str, Any] | ConditionBase, projection: list[str]
+) -> None:
+    outcome(lambda: PipelineConfigReadApi(CONFIG).scan(filters=filters, projection=projection))
+
+
+@fuzz
+@given(field_names, values, st.none() | field_names, st.none() | odd_text, values, values)
+@example("pipeline_id", "p) OR (x", "created_at", "between", NOW, NOW)
+def test_range_query_with_any_arguments(
+    partition_key: str,
+    partition_value: Any,
+    sort_key: str | None,
+    sort_condition: str | None,
+    sort_value: Any,
+    sort_value2: Any,
+) -> None:
+    outcome(
+        lambda: PipelineRunLogsReadApi(CONFIG).query_by_composite_key_range(
+            partition_key, partition_value, sort_key, sort_condition, sort_value, sort_value2
+        )
+    )
+
+
+@fuzz
+@given(odd_text | st.text(alphabet="ABCDEFabcdef0123456789-_=", min_size=1, max_size=200))
+def test_any_page_token_is_refused(token: str) -> None:
+    async def call() -> None:
+        await PipelineConfigReadApi(CONFIG).query_active_pipelines(last_key=token)
+
+    assert outcome(call) == []  # refused before any request: no token here is one of ours
+
+
+@fuzz
+@given(values, values, st.lists(values, max_size=3))
+def test_any_keys(key: Any, sort_key: Any, keys: list[Any]) -> None:
+    async def call() -> None:
+        await PipelineRunLogsReadApi(CONFIG).get_by_id(key, sort_key)
+
+    async def batch() -> None:
+        await PipelineConfigReadApi(CONFIG).batch_get(keys)
+
+    outcome(call)
+    outcome(batch)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: PipelineConfigReadApi(CONFIG).scan(
+            filters=Attr("source_config.a b#:").eq(decimal.Decimal("1.5")),
+            projection=["pipeline_name", "tags"],
+        ),
+        lambda: PipelineConfigReadApi(CONFIG).scan(filters={"pipeline_name": "a) OR (b"}),
+        lambda: PipelineRunLogsReadApi(CONFIG).query_by_composite_key_range(
+            "pipeline_id", "p) OR (x", "created_at", "between", NOW, NOW
+        ),
+        lambda: PipelineConfigWriteApi(CONFIG).update_pipeline(
+            "p", {"source_config": {":v": {"#": 1}}, "tags": None}, expected_version=3
+        ),
+        lambda: PipelineConfigWriteApi(CONFIG).upsert_pipeline(
+            PipelineConfigUpsert(
+                pipeline_id="p) OR (x",
+                pipeline_name="#n0",
+                source_type=":v0",
+                destination_type="AND",
+            )
+        ),
+    ],
+)
+def test_odd_but_valid_input_is_sent_through_placeholders(
+    call: Callable[[], Awaitable[Any]],
+) -> None:
+    """The harness is live: these calls are valid, so they are sent and their text checked."""
+    assert len(outcome(call)) == 1
+
+
+def test_the_expression_check_catches_raw_names() -> None:
+    with pytest.raises(AssertionError, match="raw text"):
+        assert_placeholders_only({"FilterExpression": "#n0 = :v0 OR name = :v1"})
