@@ -89,7 +89,7 @@ def outcome(call: Callable[[], Awaitable[Any]]) -> list[dict[str, Any]]:
 
     async def run() -> list[dict[str, Any]]:
         client = RecordingClient()
-        install_client(CONFIG, client)  # type: ignore[arg-type]
+        install_client(CONFIG, client)
         refusal = "no refusal"
         try:
             await call()
