@@ -3,8 +3,9 @@
 A fixed pool of worker tasks pulls chunks from one shared iterator, so memory stays bounded
 however long the input is, and no task is created per chunk. Each chunk is deduplicated by key
 (last wins). Whole-request failures are retried by the gateway; ``UnprocessedItems`` and
-``UnprocessedKeys`` are retried here with backoff under the same policy. What is still not
-done after the retries is raised with exactly those items or keys.
+``UnprocessedKeys`` are retried here with backoff; both draw on one retry budget per chunk
+(one count, one deadline). What is still not done after the retries is raised with exactly
+those items or keys.
 """
 
 from __future__ import annotations
@@ -169,11 +170,12 @@ async def _write_chunk(
                     {"RequestItems": {table: [request.request for request in pending]}},
                     table=table,
                     on_retry=limit.throttled,
+                    budget=budget,
                 )
         except DynamoDBWrapperError as error:
             if isinstance(error, RetryableError):
                 limit.throttled()
-            return len(chunk) - len(pending), budget.attempts + error.retries, pending, error
+            return len(chunk) - len(pending), budget.attempts, pending, error
         unprocessed = response.get("UnprocessedItems", {}).get(table, [])
         if not unprocessed:
             limit.succeeded()
@@ -219,53 +221,72 @@ async def batch_get_items(
     """Read ``keys`` in concurrent 100-key chunks, retrying UnprocessedKeys.
 
     ``extra`` holds ProjectionExpression, ConsistentRead and the attribute maps. Key
-    attributes are always fetched so returned items can be matched to keys.
+    attributes are always fetched so returned items can be matched to keys. Every chunk runs
+    to its end even if another fails, so the error names every key that was not read.
 
     Raises:
-        RetryableError: Keys were still unprocessed after every retry (``unprocessed_keys``).
+        RetryableError: Keys were not read after every retry; ``unprocessed_keys`` holds
+            exactly those keys (plain values), the last failure is the cause.
+        DynamoDBWrapperError: A failure no retry can cure (e.g. TableNotFoundError).
     """
     unique = list({_key_id(key, key_names): key for key in keys}.values())
     chunks = [unique[i : i + READ_CHUNK] for i in range(0, len(unique), READ_CHUNK)]
     limit = asyncio.Semaphore(config.max_concurrency)
+    found: list[Item] = []
+    unread: list[Item] = []
+    causes: list[DynamoDBWrapperError] = []
 
-    async def read(chunk: list[Item]) -> list[Item]:
+    async def read(chunk: list[Item]) -> None:
         async with limit:
-            return await _read_chunk(config, table, chunk, extra)
+            pending, cause = await _read_chunk(config, table, chunk, extra, found)
+        unread.extend(pending)
+        if cause is not None:
+            causes.append(cause)
 
-    pages = await asyncio.gather(*(read(chunk) for chunk in chunks))
-    return [item for page in pages for item in page]
+    await asyncio.gather(*(read(chunk) for chunk in chunks))
+    curable = (RetryableError, ConnectionError)  # ours subclasses the builtin
+    for cause in causes:
+        if not isinstance(cause, curable):
+            raise cause
+    if unread:
+        msg = f"{len(unread)} of {len(unique)} keys of {table} were not read after the retries"
+        raise RetryableError(
+            msg,
+            operation="BatchGetItem",
+            table=table,
+            aws_code=causes[-1].aws_code if causes else None,
+            retries=max((c.retries for c in causes), default=0),
+            unprocessed_keys=[
+                {name: decode_value(key[name]) for name in key_names} for key in unread
+            ],
+        ) from (causes[-1] if causes else None)
+    return found
 
 
 async def _read_chunk(
-    config: DynamoDBConfig, table: str, chunk: list[Item], extra: dict[str, Any]
-) -> list[Item]:
+    config: DynamoDBConfig, table: str, chunk: list[Item], extra: dict[str, Any], found: list[Item]
+) -> tuple[list[Item], DynamoDBWrapperError | None]:
+    """Read one chunk into ``found``; return (keys not read, the error that stopped it)."""
     budget = RetryBudget(_gateway.retry_policy(config))
-    found: list[Item] = []
     pending = chunk
     while True:
-        response = await _gateway.call(
-            config,
-            "BatchGetItem",
-            {"RequestItems": {table: {"Keys": pending, **extra}}},
-            table=table,
-        )
+        try:
+            response = await _gateway.call(
+                config,
+                "BatchGetItem",
+                {"RequestItems": {table: {"Keys": pending, **extra}}},
+                table=table,
+                budget=budget,
+            )
+        except DynamoDBWrapperError as error:
+            return pending, error
         found.extend(response.get("Responses", {}).get(table, []))
         pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         if not pending:
-            return found
+            return [], None
         delay = budget.next_delay()
         if delay is None:
-            msg = (
-                f"{len(pending)} keys of {table} were still unprocessed after "
-                f"{budget.attempts} retries"
-            )
-            raise RetryableError(
-                msg,
-                operation="BatchGetItem",
-                table=table,
-                retries=budget.attempts,
-                unprocessed_keys=pending,
-            )
+            return pending, None
         await asyncio.sleep(delay)
 
 

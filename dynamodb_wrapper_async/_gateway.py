@@ -53,6 +53,7 @@ async def call(
     retry: bool = True,
     on_retry: Callable[[], None] | None = None,
     retry_params: Mapping[str, Any] | None = None,
+    budget: RetryBudget | None = None,
 ) -> Response:
     """Send one DynamoDB request; retry throttling, 5xx and broken connections.
 
@@ -65,14 +66,23 @@ async def call(
     may have been applied on the server (a 5xx or a broken connection): a write that is not
     idempotent passes a variant whose condition fails if its earlier attempt was applied, so
     it never applies twice and can recognise its own write.
+
+    ``budget`` lets a caller that retries too (the batch engine, on unprocessed items) share
+    one count of retries and one deadline with these retries. An attempt that could outlast
+    the deadline is cut off at it, so the call ends within ``retry_deadline``.
     """
     pooled = await get_client(config)
     method = getattr(pooled.client, _METHODS[operation])
-    budget = RetryBudget(retry_policy(config))
+    budget = budget or RetryBudget(retry_policy(config))
+    slowest_attempt = config.connect_timeout + config.read_timeout
     while True:
         try:
             async with pooled.limit:
-                response: Response = await method(**params)
+                remaining = budget.remaining
+                if remaining > slowest_attempt:
+                    response: Response = await method(**params)
+                else:
+                    response = await asyncio.wait_for(method(**params), max(remaining, 0.001))
         except Exception as exc:
             delay = budget.next_delay() if retry and is_retryable(exc) else None
             if delay is not None and retry_params is not None and may_have_been_applied(exc):
