@@ -27,6 +27,7 @@ Every error is a ValidationError whose message starts with the attribute path, e
 from __future__ import annotations
 
 import enum
+import marshal
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -139,19 +140,28 @@ def _decimal_string(value: Decimal) -> str:
     return str(value)
 
 
+_INT_38_DIGITS = 10**38  # module constants: CPython does not fold 10**38 inside a function
+_INT_MAX = 10**126
+
+
 def _int_string(value: int) -> str:
-    if -(10**38) < value < 10**38:
+    if -_INT_38_DIGITS < value < _INT_38_DIGITS:
         return str(value)
-    if not -(10**126) < value < 10**126:
+    if not -_INT_MAX < value < _INT_MAX:
         _fail(_RANGE)
     _decimal_string(Decimal(value))  # checks the significant digits
     return str(value)
 
 
 def _float_string(value: float) -> str:
+    text = repr(value)
+    if "e" not in text and "n" not in text:
+        # Positional reprs (1e-4 <= |f| < 1e16) are what str(Decimal(text)) gives back, and
+        # always in DynamoDB's range: skip the Decimal round trip.
+        return text
     if not math.isfinite(value):
         _fail("NaN and Infinity cannot be stored: DynamoDB numbers are finite")
-    return _decimal_string(Decimal(repr(value)))
+    return _decimal_string(Decimal(text))
 
 
 def _number_string(value: int | float | Decimal) -> str:
@@ -172,11 +182,13 @@ def _encode(value: Any) -> AttributeValue:
 
 def _encode_map(value: Mapping[Any, Any]) -> AttributeValue:
     out: dict[str, AttributeValue] = {}
+    encoders = _ENCODERS  # dispatch inlined: this loop runs for every nested value
     for key, item in value.items():
         if not isinstance(key, str):
             _fail(f"map keys must be strings, not {type(key).__qualname__}")
+        encoder = encoders.get(type(item))
         try:
-            out[key] = _encode(item)
+            out[key] = encoder(item) if encoder is not None else _encode_other(item)
         except _PathError as error:
             error.segments.append(key)
             raise
@@ -185,11 +197,13 @@ def _encode_map(value: Mapping[Any, Any]) -> AttributeValue:
 
 def _encode_list(value: list[Any] | tuple[Any, ...]) -> AttributeValue:
     out: list[AttributeValue] = []
-    for index, item in enumerate(value):
+    encoders = _ENCODERS
+    for item in value:
+        encoder = encoders.get(type(item))
         try:
-            out.append(_encode(item))
+            out.append(encoder(item) if encoder is not None else _encode_other(item))
         except _PathError as error:
-            error.segments.append(index)
+            error.segments.append(len(out))  # the failing item's index
             raise
     return {"L": out}
 
@@ -307,11 +321,24 @@ def _decode(av: AttributeValue) -> Any:
         _fail(f"malformed {tag} value of type {type(value).__qualname__}")
 
 
+def _decode_fast(av: AttributeValue) -> Any:
+    """Decode a well-formed AttributeValue; anything odd raises a plain error (see below)."""
+    ((tag, value),) = av.items()
+    return value if tag == "S" else _DECODERS[tag](value)
+
+
+#: What ``_decode_fast`` raises on malformed input; ``_decode`` then says exactly why.
+_MALFORMED = (AttributeError, ValueError, TypeError, KeyError)
+
+
 def _decode_map(value: Mapping[str, AttributeValue]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
         try:
-            out[key] = _decode(item)
+            try:
+                out[key] = _decode_fast(item)
+            except _MALFORMED:
+                out[key] = _decode(item)
         except _PathError as error:
             error.segments.append(key)
             raise
@@ -320,11 +347,14 @@ def _decode_map(value: Mapping[str, AttributeValue]) -> dict[str, Any]:
 
 def _decode_list(value: list[AttributeValue]) -> list[Any]:
     out: list[Any] = []
-    for index, item in enumerate(value):
+    for item in value:
         try:
-            out.append(_decode(item))
+            try:
+                out.append(_decode_fast(item))
+            except _MALFORMED:
+                out.append(_decode(item))
         except _PathError as error:
-            error.segments.append(index)
+            error.segments.append(len(out))  # the failing item's index
             raise
     return out
 
@@ -407,6 +437,22 @@ def item_size(item: Mapping[str, AttributeValue]) -> int:
     return sum(_utf8_len(name) + _value_size(av) for name, av in item.items())
 
 
+def _size_bound(item: Mapping[str, AttributeValue]) -> int:
+    """Return an upper bound of ``item_size(item)``, computed in C.
+
+    marshal format 2 (no back-references) writes every string as its UTF-8 bytes
+    (surrogatepass, as ``_utf8_len`` counts them) plus a header, bytes as themselves plus a
+    header, and every dict, list and bool with at least the bytes DynamoDB adds for them, so
+    its length bounds the size from above. Types marshal refuses fall back to the repr bound:
+    no value takes more UTF-8 bytes than 4x the characters of its repr.
+    """
+    value: Any = item  # marshal's stubs list exact builtin types; it refuses the rest
+    try:
+        return len(marshal.dumps(value, 2))
+    except ValueError:
+        return len(repr(item)) * 4
+
+
 def check_item_size(
     item: Mapping[str, AttributeValue],
     *,
@@ -414,9 +460,7 @@ def check_item_size(
     key: Mapping[str, Any] | None = None,
 ) -> None:
     """Raise ValidationError, naming ``key``, if ``item`` is over DynamoDB's 400 KB limit."""
-    # Fast path: no value takes more UTF-8 bytes than 4x the characters of its repr, so items
-    # whose repr is under 100 KB characters are under the limit without walking them.
-    if len(repr(item)) * 4 <= MAX_ITEM_BYTES:
+    if _size_bound(item) <= MAX_ITEM_BYTES:
         return
     size = item_size(item)
     if size > MAX_ITEM_BYTES:

@@ -1,4 +1,8 @@
-"""One aioboto3 session and DynamoDB client per (event loop, config), made lazily, shared."""
+"""One DynamoDB client per (event loop, config), made lazily, shared.
+
+The pooled client sends data operations through ``_transport`` and table management through
+an aioboto3 client made from the same session (endpoint, region, credential chain).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import aioboto3
 from aiobotocore.config import AioConfig
 
 from ._errors import translate
+from ._transport import TransportClient, open_transport
 from ._types import DynamoDBClient
 from .config import DynamoDBConfig
 
@@ -121,6 +126,21 @@ def _session(config: DynamoDBConfig) -> Any:
     )
 
 
+async def _open(config: DynamoDBConfig) -> TransportClient:
+    """Open the aioboto3 client (table management) and the transport (data operations)."""
+    session = _session(config)
+    owner = session.client(
+        "dynamodb", endpoint_url=config.endpoint_url, config=botocore_config(config)
+    )
+    client = await owner.__aenter__()
+    try:
+        transport = await open_transport(config, session, client)
+    except BaseException:
+        await owner.__aexit__(None, None, None)
+        raise
+    return TransportClient(transport, client, owner)
+
+
 async def get_client(config: DynamoDBConfig) -> PooledClient:
     """Return the pooled client for ``config`` on the running loop, creating it once."""
     if os.getpid() != _registry.pid:
@@ -137,13 +157,12 @@ async def get_client(config: DynamoDBConfig) -> PooledClient:
         if pooled is None:
             _redactor.remember(config)
             try:
-                owner = _session(config).client(
-                    "dynamodb", endpoint_url=config.endpoint_url, config=botocore_config(config)
-                )
-                client = cast(DynamoDBClient, await owner.__aenter__())
+                client = await _open(config)
             except Exception as exc:
                 raise translate(exc, operation="connect") from exc
-            pooled = PooledClient(client, owner, asyncio.Semaphore(config.max_concurrency))
+            pooled = PooledClient(
+                cast(DynamoDBClient, client), client, asyncio.Semaphore(config.max_concurrency)
+            )
             clients.clients[config] = pooled
             _registry.created += 1
     return pooled

@@ -1,4 +1,4 @@
-"""Shared aliases and the narrow Protocol of the aioboto3 client surface we use."""
+"""Shared aliases and the narrow Protocol of the client surface we use."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ ClientCall = Callable[..., Awaitable[Response]]
 
 
 class DynamoDBClient(Protocol):
-    """The aiobotocore DynamoDB client methods the gateway calls (all keyword-only)."""
+    """The client methods the gateway calls (all keyword-only).
+
+    The pooled ``TransportClient`` sends the data operations through ``_transport`` and
+    delegates the table-management ones to the aiobotocore client; tests install fakes.
+    """
 
     get_item: ClientCall
     put_item: ClientCall
