@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -217,11 +217,13 @@ async def batch_get_items(
     keys: Sequence[Item],
     key_names: Sequence[str],
     extra: dict[str, Any],
-) -> list[Item]:
+    convert: Callable[[Item], T],
+) -> list[T]:
     """Read ``keys`` in concurrent 100-key chunks, retrying UnprocessedKeys.
 
-    ``extra`` holds ProjectionExpression, ConsistentRead and the attribute maps. Key
-    attributes are always fetched so returned items can be matched to keys. Every chunk runs
+    ``extra`` holds ProjectionExpression, ConsistentRead and the attribute maps. Each page
+    of items is passed through ``convert`` as it arrives, so raw responses do not pile up
+    (holding them all made the garbage collector walk them again and again). Every chunk runs
     to its end even if another fails, so the error names every key that was not read.
 
     Raises:
@@ -232,13 +234,13 @@ async def batch_get_items(
     unique = list({_key_id(key, key_names): key for key in keys}.values())
     chunks = [unique[i : i + READ_CHUNK] for i in range(0, len(unique), READ_CHUNK)]
     limit = asyncio.Semaphore(config.max_concurrency)
-    found: list[Item] = []
+    found: list[T] = []
     unread: list[Item] = []
     causes: list[DynamoDBWrapperError] = []
 
     async def read(chunk: list[Item]) -> None:
         async with limit:
-            pending, cause = await _read_chunk(config, table, chunk, extra, found)
+            pending, cause = await _read_chunk(config, table, chunk, extra, found, convert)
         unread.extend(pending)
         if cause is not None:
             causes.append(cause)
@@ -264,7 +266,12 @@ async def batch_get_items(
 
 
 async def _read_chunk(
-    config: DynamoDBConfig, table: str, chunk: list[Item], extra: dict[str, Any], found: list[Item]
+    config: DynamoDBConfig,
+    table: str,
+    chunk: list[Item],
+    extra: dict[str, Any],
+    found: list[T],
+    convert: Callable[[Item], T],
 ) -> tuple[list[Item], DynamoDBWrapperError | None]:
     """Read one chunk into ``found``; return (keys not read, the error that stopped it)."""
     budget = RetryBudget(_gateway.retry_policy(config))
@@ -280,7 +287,7 @@ async def _read_chunk(
             )
         except DynamoDBWrapperError as error:
             return pending, error
-        found.extend(response.get("Responses", {}).get(table, []))
+        found.extend(map(convert, response.get("Responses", {}).get(table, ())))
         pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         if not pending:
             return [], None

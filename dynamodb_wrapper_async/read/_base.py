@@ -95,10 +95,15 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         if projection is not None:
             extra["ProjectionExpression"] = builder.projection(projection)
         extra.update(builder.params())
-        items = await batch_get_items(
-            self.config, self.table_name, wire_keys, self.schema.key_names, extra
+        view = self.view
+        return await batch_get_items(
+            self.config,
+            self.table_name,
+            wire_keys,
+            self.schema.key_names,
+            extra,
+            lambda item: view.model_validate(decode_item(item)),
         )
-        return [self.view.model_validate(decode_item(item)) for item in items]
 
     # ------------------------------------------------------------------ queries
     async def query_by_composite_key_range(

@@ -217,7 +217,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
 
         async def requests() -> AsyncIterator[WriteRequest[UpsertT]]:
             async for item in _aiter(items):
-                wire, key = self._wire_item(self._full_model(item, now))
+                wire, key = self._wire_item(self._stored_values(item, now))
                 yield WriteRequest(
                     tuple(key.values()), {"PutRequest": {"Item": wire}}, item, self.schema.key_names
                 )

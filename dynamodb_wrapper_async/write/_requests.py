@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
@@ -34,7 +34,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
     def _create_request(self, item: UpsertT) -> tuple[dict[str, Any], dict[str, Any], ModelT]:
         """Return (PutItem params, plain key, full model) for a conditional create."""
         full = self._full_model(item, utc_now())
-        wire, key = self._wire_item(full)
+        wire, key = self._wire_item(full.__dict__)
         builder = ExpressionBuilder(self.schema)
         condition = f"attribute_not_exists({builder.name(self.schema.key_names[0])})"
         params = {
@@ -48,10 +48,9 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
 
     def _upsert_request(self, item: UpsertT, now: dt.datetime) -> Request:
         """Return (UpdateItem params, plain key) that create or replace an item in one call."""
-        full = self._full_model(item, now)
-        wire, key = self._wire_item(full)
+        values = self._stored_values(item, now)
+        wire, key = self._wire_item(values)
         builder = ExpressionBuilder(self.schema)
-        values = dict(full)
         fixed = {*self.schema.key_names, "created_at", "version"}
         set_values = {n: v for n, v in values.items() if n not in fixed and v is not None}
         remove = [n for n, v in values.items() if v is None and n not in fixed]
@@ -195,20 +194,29 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         return params, plain_key
 
     def _full_model(self, item: UpsertT, now: dt.datetime) -> ModelT:
+        """Return the model a write of ``item`` at ``now`` stores."""
+        values = self._stored_values(item, now)
+        return cast(ModelT, self.model.model_construct(**values))  # checked just now
+
+    def _stored_values(self, item: UpsertT, now: dt.datetime) -> dict[str, Any]:
+        """Return the field values a write of ``item`` at ``now`` stores, all validated.
+
+        The DTO was validated when it was made; the full model is validated again only if
+        it checks more than the DTO did (see :func:`_dto_validates_model`).
+        """
         if not isinstance(item, self.upsert_model):
             msg = f"expected {self.upsert_model.__name__}, got {type(item).__name__}"
-            raise ValidationError(
-                msg,
-                table=self.table_name,
-            )
+            raise ValidationError(msg, table=self.table_name)
         fields = self.schema.fields
         managed = {"created_at": now, "updated_at": now, "version": 1}
         values = item.__dict__ | {k: v for k, v in managed.items() if k in fields}
-        return self.model.model_validate(values)
+        if _dto_validates_model(self.model, self.upsert_model):
+            return values
+        return self.model.model_validate(values).__dict__
 
-    def _wire_item(self, full: ModelT) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _wire_item(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return (wire item, plain key) of stored values; oversize items are refused."""
         schema = self.schema
-        values = full.__dict__
         key = schema.key_of(values)
         wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
         check_item_size(wire, table=self.table_name, key=key)
@@ -289,6 +297,41 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             table=self.table_name,
             key=key,
         )
+
+
+#: Values the write APIs set themselves, always valid for the model.
+_MANAGED = frozenset({"created_at", "updated_at", "version"})
+
+
+@functools.lru_cache(maxsize=256)
+def _dto_validates_model(model: type[pydantic.BaseModel], dto: type[pydantic.BaseModel]) -> bool:
+    """Say whether a valid ``dto`` plus the managed fields is a valid ``model`` as it stands.
+
+    True when every model field is a managed one or a DTO field with the same type and at
+    least the model's constraints, and the model has no validator the DTO lacks: validating
+    the full model again would only repeat the DTO's checks (~a fifth of a batch write's CPU).
+    """
+    model_fields, dto_fields = model.model_fields, dto.model_fields
+    if not set(dto_fields) <= set(model_fields):
+        return False
+    for name, info in model_fields.items():
+        theirs = dto_fields.get(name)
+        if theirs is None:
+            if name not in _MANAGED:
+                return False
+        elif theirs.annotation != info.annotation or any(
+            check not in theirs.metadata for check in info.metadata
+        ):
+            return False
+    ours, their_checks = model.__pydantic_decorators__, dto.__pydantic_decorators__
+    if ours.model_validators or ours.root_validators or ours.field_serializers:
+        return False
+    dto_checks = {
+        (d.func, d.info.fields, d.info.mode) for d in their_checks.field_validators.values()
+    }
+    return all(
+        (d.func, d.info.fields, d.info.mode) in dto_checks for d in ours.field_validators.values()
+    )
 
 
 @functools.lru_cache(maxsize=512)
