@@ -332,6 +332,18 @@ _MALFORMED = (AttributeError, ValueError, TypeError, KeyError)
 
 
 def _decode_map(value: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    try:  # the common case, inlined: well-formed attributes, strings most of all
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            ((tag, raw),) = item.items()
+            out[key] = raw if tag == "S" else _DECODERS[tag](raw)
+    except (*_MALFORMED, _PathError):
+        return _decode_map_checked(value)
+    return out
+
+
+def _decode_map_checked(value: Mapping[str, AttributeValue]) -> dict[str, Any]:
+    """Decode a map attribute by attribute, saying where and why it is malformed."""
     out: dict[str, Any] = {}
     for key, item in value.items():
         try:
