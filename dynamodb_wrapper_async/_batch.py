@@ -181,6 +181,8 @@ async def _write_chunk(
             limit.succeeded()
             return len(chunk), budget.attempts, [], None
         limit.throttled()
+        if len(unprocessed) < len(pending):
+            budget.made_progress()
         pending = _match(pending, unprocessed)
         delay = budget.next_delay()
         if delay is None:
@@ -288,9 +290,12 @@ async def _read_chunk(
         except DynamoDBWrapperError as error:
             return pending, error
         found.extend(map(convert, response.get("Responses", {}).get(table, ())))
-        pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-        if not pending:
+        unread = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        if not unread:
             return [], None
+        if len(unread) < len(pending):
+            budget.made_progress()
+        pending = unread
         delay = budget.next_delay()
         if delay is None:
             return pending, None

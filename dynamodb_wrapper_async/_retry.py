@@ -40,6 +40,8 @@ class RetryBudget:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     attempts: int = 0
     started: float = -1.0
+    #: Retries since the last progress: the backoff grows with this, not with ``attempts``.
+    streak: int = 0
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -53,11 +55,16 @@ class RetryBudget:
         """Return the sleep before the next retry, or None when the budget is spent."""
         if self.attempts >= self.policy.max_retries:
             return None
-        delay = self.policy.delay(self.attempts, rng)
+        delay = self.policy.delay(self.streak, rng)
         if delay >= self.remaining:
             return None
         self.attempts += 1
+        self.streak += 1
         return delay
+
+    def made_progress(self) -> None:
+        """Restart the backoff (not the count or the deadline): part of a batch got through."""
+        self.streak = 0
 
 
 class AdaptiveLimit:

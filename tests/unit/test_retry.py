@@ -93,3 +93,17 @@ async def test_adaptive_limit_bounds_requests_in_flight() -> None:
     peak = 0
     await asyncio.gather(*(request() for _ in range(10)))
     assert peak == 1
+
+
+def test_progress_restarts_the_backoff_but_not_the_count_or_deadline() -> None:
+    budget = RetryBudget(RetryPolicy(max_retries=5, deadline=100, base_delay=1, max_delay=64))
+    rng = random.Random(3)
+    for _ in range(3):
+        assert budget.next_delay(rng) is not None
+    assert budget.attempts == budget.streak == 3
+    budget.made_progress()
+    assert budget.streak == 0
+    assert budget.attempts == 3  # the count of retries still bounds the call
+    delays = [budget.next_delay(random.Random(seed)) for seed in (1, 2)]
+    assert all(d is not None and d <= 2 for d in delays)  # backoff from the start again
+    assert budget.next_delay(rng) is None  # max_retries=5 reached: 3 + 2
