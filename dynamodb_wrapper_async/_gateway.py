@@ -10,6 +10,7 @@ from typing import Any
 from ._errors import error_code, is_retryable, may_have_been_applied, translate
 from ._pool import close_clients, get_client
 from ._retry import RetryBudget, RetryPolicy
+from ._transport import OPERATIONS
 from ._types import Response
 from .config import DynamoDBConfig
 
@@ -17,18 +18,10 @@ logger = logging.getLogger("dynamodb_wrapper")
 
 __all__ = ["call", "close_clients", "retry_policy"]
 
-#: DynamoDB operation -> client method name.
+#: DynamoDB operation -> client method name: the data operations (sent by the transport)
+#: and table management (sent by the aioboto3 client).
 _METHODS = {
-    "GetItem": "get_item",
-    "PutItem": "put_item",
-    "UpdateItem": "update_item",
-    "DeleteItem": "delete_item",
-    "Query": "query",
-    "Scan": "scan",
-    "BatchGetItem": "batch_get_item",
-    "BatchWriteItem": "batch_write_item",
-    "TransactWriteItems": "transact_write_items",
-    "TransactGetItems": "transact_get_items",
+    **OPERATIONS,
     "CreateTable": "create_table",
     "DeleteTable": "delete_table",
     "DescribeTable": "describe_table",

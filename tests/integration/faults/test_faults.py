@@ -120,6 +120,13 @@ def stored_item(raw: Any, table_name: str, key: dict[str, str]) -> dict[str, Any
     return item
 
 
+def stored_pipeline(raw: Any, config: DynamoDBConfig, uid: str) -> dict[str, Any]:
+    """The pipeline ``uid`` as the server holds it (it must exist)."""
+    item = stored_item(raw, config.table_name("pipeline_config"), {"pipeline_id": uid})
+    assert item is not None, f"pipeline {uid} is not stored"
+    return item
+
+
 def plain_key(key: dict[str, Any]) -> tuple[str, ...]:
     """A key from an error (plain values, as the caller gave them), as a sortable tuple."""
     assert all(isinstance(value, str) for value in key.values()), key
@@ -442,8 +449,7 @@ async def test_create_after_a_lost_answer_succeeds(
 
     check_applied_once(proxy, how, "PutItem")
     assert created.version == 1
-    stored = stored_item(raw_client, config.table_name("pipeline_config"), {"pipeline_id": uid})
-    assert stored is not None
+    stored = stored_pipeline(raw_client, config, uid)
     assert stored["version"] == {"N": "1"}
     assert stored["pipeline_name"] == {"S": f"name {uid}"}
 
@@ -504,8 +510,7 @@ async def test_update_with_expected_version_after_a_lost_answer_applies_once(
     check_applied_once(proxy, how, "UpdateItem")
     assert updated.version == 2
     assert updated.description == "changed"
-    stored = stored_item(raw_client, config.table_name("pipeline_config"), {"pipeline_id": uid})
-    assert stored is not None
+    stored = stored_pipeline(raw_client, config, uid)
     assert stored["version"] == {"N": "2"}
     assert stored["description"] == {"S": "changed"}
 
@@ -532,8 +537,7 @@ async def test_update_with_a_stale_version_still_conflicts_after_a_retry(
         )
 
     check_applied_once(proxy, how, "UpdateItem")
-    stored = stored_item(raw_client, config.table_name("pipeline_config"), {"pipeline_id": uid})
-    assert stored is not None
+    stored = stored_pipeline(raw_client, config, uid)
     assert stored["version"] == {"N": "2"}
     assert stored["description"] == {"S": "theirs"}
 
@@ -556,8 +560,7 @@ async def test_upsert_after_a_lost_answer_increments_the_version_once(
     )
 
     check_applied_once(proxy, how, "UpdateItem")
-    stored = stored_item(raw_client, config.table_name("pipeline_config"), {"pipeline_id": uid})
-    assert stored is not None
+    stored = stored_pipeline(raw_client, config, uid)
     assert stored["version"] == {"N": "2"}
     assert upserted.version == 2
     assert upserted.description == "upserted"
@@ -613,8 +616,7 @@ async def test_create_pipeline_with_tables_after_a_lost_answer_applies_once(
     check_applied_once(proxy, how, "TransactWriteItems")
     assert created.version == 1
     assert len(tables) == 3
-    stored = stored_item(raw_client, config.table_name("pipeline_config"), {"pipeline_id": uid})
-    assert stored is not None
+    stored = stored_pipeline(raw_client, config, uid)
     assert stored["version"] == {"N": "1"}
     for n in range(3):
         assert stored_item(
@@ -646,8 +648,7 @@ async def test_transact_write_update_after_a_lost_answer_applies_once(
     )
 
     check_applied_once(proxy, how, "TransactWriteItems")
-    stored = stored_item(raw_client, config.table_name("pipeline_config"), {"pipeline_id": uid})
-    assert stored is not None
+    stored = stored_pipeline(raw_client, config, uid)
     assert stored["version"] == {"N": "2"}
     assert stored["description"] == {"S": "in a transaction"}
     assert stored_item(raw_client, config.table_name("table_config"), {"table_id": f"{uid}-t"})
