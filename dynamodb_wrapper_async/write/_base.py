@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sized
+import datetime as dt
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sized
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
@@ -64,22 +65,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         """
         now = utc_now()
         params, key = self._upsert_request(item, now)
-        retry = self._guarded_retry(params, now)
-        try:
-            response = await _gateway.call(
-                self.config,
-                "UpdateItem",
-                params,
-                table=self.table_name,
-                key=key,
-                retry_params=retry,
-            )
-        except ConflictError as error:
-            own = self._own_write(error, now)
-            if own is None:
-                raise
-            return own  # our earlier attempt was applied; its answer was lost
-        return self.model.model_validate(decode_item(response["Attributes"]))
+        return await self._stamped_update(params, key, now)
 
     async def update(
         self,
@@ -105,20 +91,42 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             key, updates, condition_expression, expected_version, now
         )
         params["ReturnValues"] = "ALL_NEW"
+        return await self._stamped_update(
+            params,
+            plain_key,
+            now,
+            lambda error: self._update_conflict(error, plain_key, expected_version),
+        )
+
+    async def _stamped_update(
+        self,
+        params: dict[str, Any],
+        key: dict[str, Any],
+        now: dt.datetime,
+        conflict: Callable[[ConflictError], Exception] | None = None,
+    ) -> ModelT:
+        """Send an UpdateItem stamped ``updated_at = now``; return the item as stored.
+
+        A resend after a lost answer cannot apply twice (see ``_guarded_retry``); if it
+        finds our own stamp, our earlier attempt was applied and its item is returned.
+        Any other failed condition raises ``conflict(error)`` (or the error as it is).
+        """
         try:
             response = await _gateway.call(
                 self.config,
                 "UpdateItem",
                 params,
                 table=self.table_name,
-                key=plain_key,
+                key=key,
                 retry_params=self._guarded_retry(params, now),
             )
         except ConflictError as error:
             own = self._own_write(error, now)
             if own is not None:
-                return own  # our earlier attempt was applied; its answer was lost
-            raise self._update_conflict(error, plain_key, expected_version) from error
+                return own
+            if conflict is None:
+                raise
+            raise conflict(error) from error
         return self.model.model_validate(decode_item(response["Attributes"]))
 
     async def delete(self, key: KeyInput, *, condition: ConditionBase | None = None) -> None:
