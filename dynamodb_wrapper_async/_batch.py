@@ -20,6 +20,7 @@ from . import _gateway
 from ._codec import decode_value
 from ._progress import ProgressCallback
 from ._retry import AdaptiveLimit, RetryBudget
+from ._transport import EncodedJSON
 from ._types import Item
 from .config import DynamoDBConfig
 from .exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
@@ -52,10 +53,16 @@ class BatchResult:
 
 @dataclass
 class WriteRequest(Generic[T]):
-    """One item of a batch write: its key (for dedupe and errors), the request, the input."""
+    """One item of a batch write: its key (for dedupe and errors), the request, the input.
+
+    The request (a PutRequest or DeleteRequest) is encoded as JSON when the item is read from
+    the input: the encoding is done once however often the item is retried, and the item's
+    wire dicts are freed at once instead of living, for the garbage collector to walk, while
+    the item waits for its chunk.
+    """
 
     key: tuple[Any, ...]
-    request: dict[str, Any]
+    request: EncodedJSON
     original: T
     key_names: tuple[str, ...]
 
@@ -219,22 +226,22 @@ async def batch_get_items(
     keys: Sequence[Item],
     key_names: Sequence[str],
     extra: dict[str, Any],
-    convert: Callable[[Item], T],
+    convert: Callable[[list[Item]], list[T]],
 ) -> list[T]:
-    """Read ``keys`` in concurrent 100-key chunks, retrying UnprocessedKeys.
+    """Read ``keys`` (distinct wire keys) in concurrent 100-key chunks; retry UnprocessedKeys.
 
     ``extra`` holds ProjectionExpression, ConsistentRead and the attribute maps. Each page
-    of items is passed through ``convert`` as it arrives, so raw responses do not pile up
-    (holding them all made the garbage collector walk them again and again). Every chunk runs
-    to its end even if another fails, so the error names every key that was not read.
+    of items is converted by ``convert`` (a page in, a list out) as it arrives, so raw
+    responses do not pile up (holding them all made the garbage collector walk them again and
+    again). Every chunk runs to its end even if another fails, so the error names every key
+    that was not read.
 
     Raises:
         RetryableError: Keys were not read after every retry; ``unprocessed_keys`` holds
             exactly those keys (plain values), the last failure is the cause.
         DynamoDBWrapperError: A failure no retry can cure (e.g. TableNotFoundError).
     """
-    unique = list({_key_id(key, key_names): key for key in keys}.values())
-    chunks = [unique[i : i + READ_CHUNK] for i in range(0, len(unique), READ_CHUNK)]
+    chunks = [list(keys[i : i + READ_CHUNK]) for i in range(0, len(keys), READ_CHUNK)]
     limit = asyncio.Semaphore(config.max_concurrency)
     found: list[T] = []
     unread: list[Item] = []
@@ -253,7 +260,7 @@ async def batch_get_items(
         if not isinstance(cause, curable):
             raise cause
     if unread:
-        msg = f"{len(unread)} of {len(unique)} keys of {table} were not read after the retries"
+        msg = f"{len(unread)} of {len(keys)} keys of {table} were not read after the retries"
         raise RetryableError(
             msg,
             operation="BatchGetItem",
@@ -273,7 +280,7 @@ async def _read_chunk(
     chunk: list[Item],
     extra: dict[str, Any],
     found: list[T],
-    convert: Callable[[Item], T],
+    convert: Callable[[list[Item]], list[T]],
 ) -> tuple[list[Item], DynamoDBWrapperError | None]:
     """Read one chunk into ``found``; return (keys not read, the error that stopped it)."""
     budget = RetryBudget(_gateway.retry_policy(config))
@@ -289,7 +296,7 @@ async def _read_chunk(
             )
         except DynamoDBWrapperError as error:
             return pending, error
-        found.extend(map(convert, response.get("Responses", {}).get(table, ())))
+        found.extend(convert(response.get("Responses", {}).get(table, [])))
         unread = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
         if not unread:
             return [], None
@@ -300,7 +307,3 @@ async def _read_chunk(
         if delay is None:
             return pending, None
         await asyncio.sleep(delay)
-
-
-def _key_id(key: Item, key_names: Sequence[str]) -> tuple[str, ...]:
-    return tuple(repr(sorted(key[name].items())) for name in key_names)

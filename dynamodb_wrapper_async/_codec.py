@@ -335,8 +335,11 @@ def _decode_map(value: Mapping[str, AttributeValue]) -> dict[str, Any]:
     try:  # the common case, inlined: well-formed attributes, strings most of all
         out: dict[str, Any] = {}
         for key, item in value.items():
-            ((tag, raw),) = item.items()
-            out[key] = raw if tag == "S" else _DECODERS[tag](raw)
+            raw = item.get("S")  # cheaper than unpacking items() for the common string
+            if raw is None or len(item) != 1:
+                ((tag, raw),) = item.items()
+                raw = _DECODERS[tag](raw)
+            out[key] = raw
     except (*_MALFORMED, _PathError):
         return _decode_map_checked(value)
     return out
@@ -470,8 +473,16 @@ def check_item_size(
     *,
     table: str | None = None,
     key: Mapping[str, Any] | None = None,
+    json_length: int | None = None,
 ) -> None:
-    """Raise ValidationError, naming ``key``, if ``item`` is over DynamoDB's 400 KB limit."""
+    """Raise ValidationError, naming ``key``, if ``item`` is over DynamoDB's 400 KB limit.
+
+    ``json_length``, the length of the item's JSON wire form if the caller encoded it, is an
+    upper bound of the size too (every name, string, number and binary takes at least as many
+    bytes in JSON, maps and lists more), so it saves computing one.
+    """
+    if json_length is not None and json_length <= MAX_ITEM_BYTES:
+        return
     if _size_bound(item) <= MAX_ITEM_BYTES:
         return
     size = item_size(item)

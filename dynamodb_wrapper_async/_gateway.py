@@ -10,7 +10,7 @@ from typing import Any
 from ._errors import error_code, is_retryable, may_have_been_applied, translate
 from ._pool import close_clients, get_client
 from ._retry import RetryBudget, RetryPolicy
-from ._transport import OPERATIONS
+from ._transport import OPERATIONS, TransportClient, without_encoded_parts
 from ._types import Response
 from .config import DynamoDBConfig
 
@@ -66,6 +66,9 @@ async def call(
     """
     pooled = await get_client(config)
     method = getattr(pooled.client, _METHODS[operation])
+    if not isinstance(pooled.client, TransportClient):  # it expects plain dicts
+        params = without_encoded_parts(params)
+        retry_params = None if retry_params is None else without_encoded_parts(retry_params)
     budget = budget or RetryBudget(retry_policy(config))
     slowest_attempt = config.connect_timeout + config.read_timeout
     while True:

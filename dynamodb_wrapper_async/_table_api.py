@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from . import _gateway
@@ -100,6 +100,24 @@ class TableApi(Generic[ModelT]):
             return self._encode_key(dict(zip(names, key, strict=True)))
         return self._key(key)
 
+    def _unique_keys(self, keys: Iterable[KeyInput]) -> list[dict[str, Any]]:
+        """Return the wire keys of ``keys`` (any accepted form), each distinct key once.
+
+        Plain strings for a string partition key (the common batch input) take a shortcut
+        that gives the same wire key as :meth:`_key_from`.
+        """
+        schema = self.schema
+        partition = schema.primary.partition_key.name
+        strings = schema.primary.sort_key is None and schema.field_kinds[partition] == "str"
+        unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for key in keys:
+            if strings and type(key) is str and key:
+                unique[(key,)] = {partition: {"S": key}}
+            else:
+                wire = self._key_from(key)[0]
+                unique[_key_identity(wire)] = wire
+        return list(unique.values())
+
     def _encode_key(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         plain = self.schema.key_of(values)
         for name, value in plain.items():
@@ -111,6 +129,14 @@ class TableApi(Generic[ModelT]):
                     table=self.table_name,
                 )
         return encode_item(plain, bool_string_fields=self.schema.bool_string_fields), plain
+
+
+def _key_identity(wire: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values of a wire key, numbers as Decimal: DynamoDB's "1" and "1.0" are one key."""
+    return tuple(
+        decimal.Decimal(value["N"]) if "N" in value else next(iter(value.values()))
+        for value in wire.values()
+    )
 
 
 _KEY_VALUE_TYPES: dict[str, type | tuple[type, ...]] = {

@@ -26,14 +26,18 @@ from functools import partial
 from typing import Any
 
 import aiohttp
+import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.exceptions import NoCredentialsError
 from botocore.httpsession import ProxyConfiguration, create_urllib3_context, get_cert_path
 from botocore.parsers import create_parser
 from botocore.utils import get_environ_proxies
 
+from ._sigv4 import Signer
 from ._types import Response
 from .config import DynamoDBConfig
+from .exceptions import ValidationError
 
 #: DynamoDB operation -> client method name, for the operations this transport sends.
 OPERATIONS: dict[str, str] = {
@@ -67,16 +71,21 @@ class DamagedResponseError(aiohttp.ClientPayloadError):
     """
 
 
-def _base64(value: object) -> str:
-    """``json`` fallback: bytes go out as base64, as botocore sends blobs."""
+class EncodedJSON(bytes):
+    """Part of a request already encoded as JSON (a batch item), inlined as it is."""
+
+    __slots__ = ()
+
+
+def _base64(value: object) -> str | orjson.Fragment:
+    """``orjson`` fallback: pre-encoded parts inlined; bytes go out as base64, as botocore
+    sends blobs."""
+    if type(value) is EncodedJSON:
+        return orjson.Fragment(bytes(value))
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(value).decode("ascii")
     msg = f"Object of type {type(value).__name__} is not JSON serializable"
     raise TypeError(msg)
-
-
-#: Our params come from our own builders, never cyclic: skipping the cycle check is ~25% faster.
-_encode = json.JSONEncoder(separators=(",", ":"), default=_base64, check_circular=False).encode
 
 
 def _binary_hook(obj: dict[str, Any]) -> dict[str, Any]:
@@ -96,8 +105,44 @@ def _binary_hook(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_request(params: Mapping[str, Any]) -> bytes:
-    """Return the JSON body of a request: compact, ASCII, bytes as base64."""
-    return _encode(params).encode("ascii")
+    """Return the JSON body of a request: compact UTF-8, bytes as base64.
+
+    ``orjson`` encodes about 10x faster than ``json``; ``EncodedJSON`` values (items the
+    batch engine encoded once) are inlined as they are.
+
+    Raises:
+        ValidationError: The request cannot be JSON: text that is not valid Unicode (a lone
+            surrogate), nesting deeper than JSON encoders allow, or a value of no JSON type.
+    """
+    try:
+        return orjson.dumps(params, default=_base64)
+    except orjson.JSONEncodeError as error:
+        msg = f"the request cannot be encoded as JSON: {error}"
+        raise ValidationError(msg) from None
+
+
+def encode_part(value: Mapping[str, Any]) -> EncodedJSON:
+    """Encode part of a request once (a batch item); ``encode_request`` inlines it as is.
+
+    Raises:
+        ValidationError: As ``encode_request``.
+    """
+    return EncodedJSON(encode_request(value))
+
+
+def without_encoded_parts(value: Any) -> Any:
+    """Return ``value`` with every ``EncodedJSON`` parsed back, binary values as bytes.
+
+    For clients other than the transport (a test fake, an aioboto3 client), which expect
+    the request as plain dicts.
+    """
+    if type(value) is EncodedJSON:
+        return json.loads(value, object_hook=_binary_hook)
+    if isinstance(value, Mapping):
+        return {key: without_encoded_parts(member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [without_encoded_parts(member) for member in value]
+    return value
 
 
 def decode_response(body: bytes) -> dict[str, Any]:
@@ -111,7 +156,7 @@ def decode_response(body: bytes) -> dict[str, Any]:
     # substring tests first: a regex scan of a 60 KB page costs ~100x more
     binary = (b'"B"' in body or b'"BS"' in body) and _BINARY_MEMBER.search(body) is not None
     try:
-        parsed = json.loads(body, object_hook=_binary_hook if binary else None)
+        parsed = json.loads(body, object_hook=_binary_hook) if binary else orjson.loads(body)
     except ValueError:  # JSONDecodeError, UnicodeDecodeError, binascii.Error
         parsed = None
     if not isinstance(parsed, dict):
@@ -132,13 +177,13 @@ class Transport:
     __slots__ = (
         "_credentials",
         "_exceptions",
-        "_host",
         "_idempotent",
         "_proxy",
         "_proxy_headers",
         "_region",
         "_service_model",
         "_session",
+        "_signer",
         "endpoint_url",
     )
 
@@ -161,10 +206,13 @@ class Transport:
         self._proxy_headers = dict(proxy_headers or {}) or None
         self._service_model = client.meta.service_model
         self._exceptions = client.exceptions
-        # The Host header botocore's signer would derive from the URL, derived once and sent
-        # as signed (aiohttp then sends exactly this Host).
+        # The Host header and canonical path botocore's signer would derive from the URL,
+        # derived once by it; the Host is sent as signed (aiohttp then sends exactly this).
         blank = AWSRequest(method="POST", url=endpoint_url)
-        self._host: str = SigV4Auth(None, "dynamodb", region).headers_to_sign(blank)["host"]
+        botocore_signer = SigV4Auth(None, "dynamodb", region)
+        host: str = botocore_signer.headers_to_sign(blank)["host"]
+        path = botocore_signer.canonical_request(blank).split("\n")[1]
+        self._signer = Signer(region=region, host=host, path=path, content_type=_CONTENT_TYPE)
         self._idempotent: dict[str, tuple[str, ...]] = {
             operation: tuple(self._service_model.operation_model(operation).idempotent_members)
             for operation in OPERATIONS
@@ -221,18 +269,9 @@ class Transport:
     async def _signed_headers(self, operation: str, body: bytes) -> dict[str, str]:
         credentials = self._credentials
         frozen = None if credentials is None else await credentials.get_frozen_credentials()
-        request = AWSRequest(
-            method="POST",
-            url=self.endpoint_url,
-            data=body,
-            headers={
-                "host": self._host,
-                "X-Amz-Target": _TARGET_PREFIX + operation,
-                "Content-Type": _CONTENT_TYPE,
-            },
-        )
-        SigV4Auth(frozen, "dynamodb", self._region).add_auth(request)  # NoCredentialsError
-        headers = dict(request.headers.items())
+        if frozen is None:
+            raise NoCredentialsError  # as botocore's signer raises
+        headers = self._signer.headers(frozen, _TARGET_PREFIX + operation, body)
         headers["Accept-Encoding"] = "identity"  # the CRC32 covers the uncompressed body
         headers["User-Agent"] = _USER_AGENT
         return headers
@@ -364,9 +403,12 @@ async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> T
 __all__ = [
     "OPERATIONS",
     "DamagedResponseError",
+    "EncodedJSON",
     "Transport",
     "TransportClient",
     "decode_response",
+    "encode_part",
     "encode_request",
     "open_transport",
+    "without_encoded_parts",
 ]

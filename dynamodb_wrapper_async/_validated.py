@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import pydantic
@@ -60,6 +60,20 @@ class ValidatedModel(pydantic.BaseModel, metaclass=_TranslatingMeta):
     def model_validate(cls, obj: Any, **options: Any) -> Self:
         """Validate ``obj`` like pydantic, raising our ``ValidationError`` on failure."""
         return cls.validate_named(obj, options=options)
+
+    @classmethod
+    def validate_many(cls, values: Iterable[Any]) -> list[Self]:
+        """Validate each of ``values`` (a page of items) as ``model_validate`` would.
+
+        One call per page instead of three per item: reads validate thousands of items.
+        """
+        validate = cls.__pydantic_validator__.validate_python
+        try:
+            return [validate(value) for value in values]
+        except pydantic.ValidationError as error:
+            raise cls._translate(error, operation="validate", names=None) from (
+                None if cls._hide_cause else error
+            )
 
     @classmethod
     def validate_named(

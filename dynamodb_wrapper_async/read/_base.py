@@ -89,7 +89,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         Each key is a partition key value, a ``(partition, sort)`` tuple or a mapping of the
         key fields. Duplicates are fetched once; missing items are left out.
         """
-        wire_keys = [self._key_from(key)[0] for key in keys]
+        wire_keys = self._unique_keys(keys)
         builder = ExpressionBuilder(self.schema)
         extra: dict[str, Any] = {"ConsistentRead": consistent_read}
         if projection is not None:
@@ -102,7 +102,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             wire_keys,
             self.schema.key_names,
             extra,
-            lambda item: view.model_validate(decode_item(item)),
+            lambda page: view.validate_many(map(decode_item, page)),
         )
 
     # ------------------------------------------------------------------ queries
@@ -280,12 +280,12 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
 
     async def _page(self, request: PageRequest, limit: int, last_key: str | None) -> Page[ViewT]:
         values, token = await collect_page(self.config, request, limit=limit, last_key=last_key)
-        return [self.view.model_validate(value) for value in values], token
+        return self.view.validate_many(values), token
 
     def _stream(self, request: PageRequest, last_key: str | None) -> ItemStream[ViewT]:
         async def pages() -> AsyncIterator[list[ViewT]]:
             async for values in iterate_pages(self.config, request, last_key=last_key):
-                yield [self.view.model_validate(value) for value in values]
+                yield self.view.validate_many(values)
 
         return ItemStream(pages)
 

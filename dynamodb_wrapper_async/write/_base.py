@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sized
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sized
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
@@ -13,6 +13,7 @@ from .._batch import BatchResult, WriteRequest, batch_write
 from .._codec import decode_item
 from .._progress import Progress, progress_reporter
 from .._table_api import KeyInput, ModelT
+from .._transport import encode_part
 from ..exceptions import ConflictError
 from ..utils import utc_now
 from ._requests import UpsertT, WriteRequests
@@ -223,15 +224,14 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         """
         now = utc_now()
 
-        async def requests() -> AsyncIterator[WriteRequest[UpsertT]]:
-            async for item in _aiter(items):
-                wire, key = self._wire_item(self._stored_values(item, now))
-                yield WriteRequest(
-                    tuple(key.values()), {"PutRequest": {"Item": wire}}, item, self.schema.key_names
-                )
+        def request(item: UpsertT) -> WriteRequest[UpsertT]:
+            encoded, key = self._put_request(self._stored_values(item, now))
+            return WriteRequest(tuple(key.values()), encoded, item, self.schema.key_names)
 
         with progress_reporter(progress, description="upsert", total=_size(items)) as report:
-            return await batch_write(self.config, self.table_name, requests(), progress=report)
+            return await batch_write(
+                self.config, self.table_name, _map(request, items), progress=report
+            )
 
     async def batch_delete(
         self,
@@ -245,27 +245,24 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             BatchWriteError: Keys that were not deleted after every retry, exactly.
         """
 
-        async def requests() -> AsyncIterator[WriteRequest[KeyInput]]:
-            async for key in _aiter(keys):
-                wire, plain = self._key_from(key)
-                yield WriteRequest(
-                    tuple(plain.values()),
-                    {"DeleteRequest": {"Key": wire}},
-                    key,
-                    self.schema.key_names,
-                )
+        def request(key: KeyInput) -> WriteRequest[KeyInput]:
+            wire, plain = self._key_from(key)
+            encoded = encode_part({"DeleteRequest": {"Key": wire}})
+            return WriteRequest(tuple(plain.values()), encoded, key, self.schema.key_names)
 
         with progress_reporter(progress, description="delete", total=_size(keys)) as report:
-            return await batch_write(self.config, self.table_name, requests(), progress=report)
+            return await batch_write(
+                self.config, self.table_name, _map(request, keys), progress=report
+            )
 
 
-async def _aiter(source: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
+def _map(
+    function: Callable[[Any], WriteRequest[Any]], source: Iterable[Any] | AsyncIterable[Any]
+) -> Iterable[WriteRequest[Any]] | AsyncIterable[WriteRequest[Any]]:
+    """``map`` for a sync or async source; a sync source stays sync (no async step per item)."""
     if isinstance(source, AsyncIterable):
-        async for item in source:
-            yield item
-    else:
-        for item in source:
-            yield item
+        return (function(item) async for item in source)
+    return map(function, source)
 
 
 def _size(source: object) -> int | None:

@@ -13,6 +13,7 @@ from boto3.dynamodb.conditions import ConditionBase
 from .._codec import check_item_size, decode_item, encode_item, encode_value
 from .._expressions import ExpressionBuilder
 from .._table_api import KeyInput, ModelT, TableApi
+from .._transport import EncodedJSON, encode_part
 from .._validated import describe_errors
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
 from ..models import WriteModel
@@ -221,6 +222,22 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
         check_item_size(wire, table=self.table_name, key=key)
         return wire, key
+
+    def _put_request(self, values: dict[str, Any]) -> tuple[EncodedJSON, dict[str, Any]]:
+        """Return (a batch PutRequest encoded as JSON, plain key) of stored values.
+
+        The encoding's length bounds the item's size, so oversize items are refused without
+        a second walk over the item.
+        """
+        schema = self.schema
+        key = schema.key_of(values)
+        wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
+        try:
+            encoded = encode_part({"PutRequest": {"Item": wire}})
+        except ValidationError as error:
+            raise ValidationError(error.message, table=self.table_name, key=key) from None
+        check_item_size(wire, table=self.table_name, key=key, json_length=len(encoded))
+        return encoded, key
 
     def _derived_values(self, now: dt.datetime) -> dict[str, Any]:
         """Fields computed from ``updated_at``; domain APIs override (e.g. updated_month)."""

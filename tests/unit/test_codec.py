@@ -17,6 +17,7 @@ from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from dynamodb_wrapper_async import _codec
 from dynamodb_wrapper_async._codec import (
     MAX_ITEM_BYTES,
     AttributeValue,
@@ -29,6 +30,7 @@ from dynamodb_wrapper_async._codec import (
     item_size,
     parse_datetime,
 )
+from dynamodb_wrapper_async._transport import encode_request
 from dynamodb_wrapper_async.exceptions import ValidationError
 
 UTC = timezone.utc
@@ -682,6 +684,23 @@ def test_size_fast_path_bound_holds(item: dict[str, Any]) -> None:
     """check_item_size skips the walk when 4 x len(repr) fits: that must bound the size."""
     wire = encode_item(item)
     assert item_size(wire) <= 4 * len(repr(wire))
+
+
+@given(st.dictionaries(st.text(min_size=1), values, max_size=6))
+def test_json_and_marshal_lengths_bound_the_size(item: dict[str, Any]) -> None:
+    """check_item_size trusts either bound when it fits: each must bound the size."""
+    wire = encode_item(item)
+    size = item_size(wire)
+    assert size <= len(encode_request(wire))
+    assert size <= _codec._size_bound(wire)
+
+
+def test_json_length_under_the_limit_is_trusted_and_over_it_is_checked() -> None:
+    wire = encode_item({"text": "\U0001f600" * 102_401})  # 409,604 bytes in UTF-8
+    with pytest.raises(ValidationError, match="400 KB"):
+        check_item_size(wire, json_length=len(encode_request(wire)))
+    small = encode_item({"text": "x" * 1000})
+    check_item_size(small, json_length=len(encode_request(small)))
 
 
 def test_size_fast_path_does_not_hide_large_multibyte_items() -> None:

@@ -538,11 +538,23 @@ def test_binary_values_serialize_and_parse_as_botocore_does(value: dict[str, Any
     assert decode_response(wire)["Item"] == value  # bytes round trip
 
 
-def test_request_bodies_are_compact_ascii_json() -> None:
+def test_request_bodies_are_compact_utf8_json() -> None:
     body = encode_request({"Item": {"s": {"S": "☃"}, "b": {"B": b"\xff"}}})
-    assert body == b'{"Item":{"s":{"S":"\\u2603"},"b":{"B":"/w=="}}}'
-    with pytest.raises(TypeError, match="not JSON serializable"):
-        encode_request({"x": object()})
+    assert body == '{"Item":{"s":{"S":"☃"},"b":{"B":"/w=="}}}'.encode()
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"x": object()}, "not JSON serializable"),
+        ({"Item": {"s": {"S": "half a pair \ud800"}}}, "surrogates not allowed"),
+    ],
+)
+def test_requests_that_cannot_be_json_are_a_validation_error(
+    params: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(exc.ValidationError, match=reason):
+        encode_request(params)
 
 
 # ------------------------------------------------------------------ the codec's fast paths
