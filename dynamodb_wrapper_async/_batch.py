@@ -21,7 +21,7 @@ from ._codec import decode_value
 from ._progress import ProgressCallback
 from ._retry import AdaptiveLimit, RetryBudget
 from ._transport import EncodedJSON
-from ._types import Item
+from ._types import Item, Response
 from .config import DynamoDBConfig
 from .exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
 
@@ -286,18 +286,23 @@ async def _read_chunk(
     budget = RetryBudget(_gateway.retry_policy(config))
     pending = chunk
     while True:
+
+        def page(response: Response) -> tuple[list[T], list[Item]]:
+            unread = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+            return convert(response.get("Responses", {}).get(table, [])), unread
+
         try:
-            response = await _gateway.call(
+            items, unread = await _gateway.call_converted(
                 config,
                 "BatchGetItem",
                 {"RequestItems": {table: {"Keys": pending, **extra}}},
+                page,
                 table=table,
                 budget=budget,
             )
         except DynamoDBWrapperError as error:
             return pending, error
-        found.extend(convert(response.get("Responses", {}).get(table, [])))
-        unread = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        found.extend(items)
         if not unread:
             return [], None
         if len(unread) < len(pending):

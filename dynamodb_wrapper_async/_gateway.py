@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ._errors import error_code, is_retryable, may_have_been_applied, translate
+from ._gc_pause import without_gc
 from ._pool import close_clients, get_client
 from ._retry import RetryBudget, RetryPolicy
 from ._transport import OPERATIONS, TransportClient, without_encoded_parts
@@ -16,7 +17,9 @@ from .config import DynamoDBConfig
 
 logger = logging.getLogger("dynamodb_wrapper")
 
-__all__ = ["call", "close_clients", "retry_policy"]
+R = TypeVar("R")
+
+__all__ = ["call", "call_converted", "close_clients", "retry_policy"]
 
 #: DynamoDB operation -> client method name: the data operations (sent by the transport)
 #: and table management (sent by the aioboto3 client).
@@ -64,11 +67,57 @@ async def call(
     one count of retries and one deadline with these retries. An attempt that could outlast
     the deadline is cut off at it, so the call ends within ``retry_deadline``.
     """
+    response: Response = await _call(
+        config, operation, params, None, table=table, key=key, retry=retry,
+        on_retry=on_retry, retry_params=retry_params, budget=budget,
+    )  # fmt: skip
+    return response
+
+
+async def call_converted(
+    config: DynamoDBConfig,
+    operation: str,
+    params: Mapping[str, Any],
+    convert: Callable[[Response], R],
+    *,
+    table: str | None = None,
+    budget: RetryBudget | None = None,
+) -> R:
+    """As :func:`call`, but return ``convert(response)``, computed as the body is parsed
+    with the garbage collector paused (see ``_gc_pause``): for pages of items."""
+    return cast(R, await _call(config, operation, params, convert, table=table, budget=budget))
+
+
+async def _call(
+    config: DynamoDBConfig,
+    operation: str,
+    params: Mapping[str, Any],
+    convert: Callable[[Response], Any] | None,
+    *,
+    table: str | None = None,
+    key: Mapping[str, Any] | None = None,
+    retry: bool = True,
+    on_retry: Callable[[], None] | None = None,
+    retry_params: Mapping[str, Any] | None = None,
+    budget: RetryBudget | None = None,
+) -> Any:
     pooled = await get_client(config)
-    method = getattr(pooled.client, _METHODS[operation])
-    if not isinstance(pooled.client, TransportClient):  # it expects plain dicts
+    client = pooled.client
+    transport = (
+        client.transport
+        if isinstance(client, TransportClient) and operation in OPERATIONS
+        else None
+    )
+    if transport is None:  # table management, a fake or an aioboto3 client: plain dicts
         params = without_encoded_parts(params)
         retry_params = None if retry_params is None else without_encoded_parts(retry_params)
+
+    async def attempt() -> Any:
+        if transport is not None:
+            return await transport.request(operation, params, convert)
+        response = await getattr(client, _METHODS[operation])(**params)
+        return response if convert is None else without_gc(convert, response)
+
     budget = budget or RetryBudget(retry_policy(config))
     slowest_attempt = config.connect_timeout + config.read_timeout
     while True:
@@ -76,9 +125,9 @@ async def call(
             async with pooled.limit:
                 remaining = budget.remaining
                 if remaining > slowest_attempt:
-                    response: Response = await method(**params)
+                    response = await attempt()
                 else:
-                    response = await asyncio.wait_for(method(**params), max(remaining, 0.001))
+                    response = await asyncio.wait_for(attempt(), max(remaining, 0.001))
         except Exception as exc:
             delay = budget.next_delay() if retry and is_retryable(exc) else None
             if delay is not None and retry_params is not None and may_have_been_applied(exc):

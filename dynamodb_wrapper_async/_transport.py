@@ -21,7 +21,7 @@ import socket
 import ssl
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -34,6 +34,7 @@ from botocore.httpsession import ProxyConfiguration, create_urllib3_context, get
 from botocore.parsers import create_parser
 from botocore.utils import get_environ_proxies
 
+from ._gc_pause import without_gc
 from ._sigv4 import Signer
 from ._types import Response
 from .config import DynamoDBConfig
@@ -225,6 +226,23 @@ class Transport:
         """Send one request and return the parsed response, as the aioboto3 client would.
 
         Raises:
+            As :meth:`request`.
+        """
+        response: Response = await self.request(operation, params)
+        return response
+
+    async def request(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        convert: Callable[[Response], Any] | None = None,
+    ) -> Any:
+        """Send one request; return the parsed response, or ``convert(response)``.
+
+        ``convert`` runs as the body is parsed, with the garbage collector paused (see
+        ``_gc_pause``): a page's raw dicts are freed before any collection can see them.
+
+        Raises:
             botocore.exceptions.ClientError: DynamoDB answered with an error (the modeled
                 subclass, with botocore's ``response`` dict).
             aiohttp.ClientError: The connection failed (``DamagedResponseError`` if the
@@ -233,7 +251,7 @@ class Transport:
         """
         for name in self._idempotent[operation]:
             if name not in params:  # as botocore's generate_idempotent_uuid
-                params[name] = str(uuid.uuid4())
+                params = {**params, name: str(uuid.uuid4())}
         body = encode_request(params)
         headers = await self._signed_headers(operation, body)
         async with self._session.post(
@@ -255,7 +273,6 @@ class Transport:
             raise DamagedResponseError(msg)
         if status >= 300:
             raise self._error(operation, status, response_headers, raw)
-        parsed = decode_response(raw)
         metadata: dict[str, Any] = {}
         request_id = response_headers.get("x-amzn-requestid")
         if request_id is not None:
@@ -263,8 +280,17 @@ class Transport:
         metadata["HTTPStatusCode"] = status
         metadata["HTTPHeaders"] = response_headers
         metadata["RetryAttempts"] = 0
-        parsed["ResponseMetadata"] = metadata
-        return parsed
+        if convert is None:
+            parsed = decode_response(raw)
+            parsed["ResponseMetadata"] = metadata
+            return parsed
+
+        def parse_and_convert(body: bytes) -> Any:
+            parsed = decode_response(body)
+            parsed["ResponseMetadata"] = metadata
+            return convert(parsed)
+
+        return without_gc(parse_and_convert, raw)
 
     async def _signed_headers(self, operation: str, body: bytes) -> dict[str, str]:
         credentials = self._credentials

@@ -284,8 +284,10 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
 
     def _stream(self, request: PageRequest, last_key: str | None) -> ItemStream[ViewT]:
         async def pages() -> AsyncIterator[list[ViewT]]:
-            async for values in iterate_pages(self.config, request, last_key=last_key):
-                yield self.view.validate_many(values)
+            async for views in iterate_pages(
+                self.config, request, self.view.validate_many, last_key=last_key
+            ):
+                yield views
 
         return ItemStream(pages)
 

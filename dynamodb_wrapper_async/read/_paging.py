@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .. import _gateway
 from .._codec import decode_item
 from .._tokens import decode_token, encode_token
-from .._types import Item
+from .._types import Item, Response
 from ..config import DynamoDBConfig
 from ..exceptions import ValidationError
 
 Operation = Literal["Query", "Scan"]
+T = TypeVar("T")
 
 #: DynamoDB returns at most 1 MB per page; without a filter we ask for exactly what we need.
 _MAX_PAGE = 1000
@@ -66,13 +67,18 @@ async def fetch(
     config: DynamoDBConfig, request: PageRequest, *, limit: int | None, start: Item | None
 ) -> tuple[list[Item], Item | None]:
     """Send one request; return its raw items and LastEvaluatedKey."""
+    params = _page_params(request, limit=limit, start=start)
+    response = await _gateway.call(config, request.operation, params, table=request.table)
+    return response.get("Items", []), response.get("LastEvaluatedKey")
+
+
+def _page_params(request: PageRequest, *, limit: int | None, start: Item | None) -> dict[str, Any]:
     params = dict(request.params)
     if limit is not None and not request.filtered:
         params["Limit"] = min(limit, _MAX_PAGE)
     if start is not None:
         params["ExclusiveStartKey"] = start
-    response = await _gateway.call(config, request.operation, params, table=request.table)
-    return response.get("Items", []), response.get("LastEvaluatedKey")
+    return params
 
 
 async def collect_raw(
@@ -113,14 +119,31 @@ async def collect_page(
 
 
 async def iterate_pages(
-    config: DynamoDBConfig, request: PageRequest, *, last_key: str | None = None
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Yield every page of decoded items, from ``last_key`` (or the start) to the end."""
+    config: DynamoDBConfig,
+    request: PageRequest,
+    convert: Callable[[list[dict[str, Any]]], list[T]],
+    *,
+    last_key: str | None = None,
+) -> AsyncIterator[list[T]]:
+    """Yield every page of items, decoded and passed through ``convert``, from ``last_key``
+    (or the start) to the end.
+
+    Each page is decoded and converted as its response is parsed (``call_converted``), so a
+    1 MB page's raw dicts never reach the garbage collector.
+    """
     start = start_key(request, last_key)
+
+    def page(response: Response) -> tuple[list[T], Item | None]:
+        items = response.get("Items", [])
+        return convert([decode(request, item) for item in items]), response.get("LastEvaluatedKey")
+
     while True:
-        items, evaluated = await fetch(config, request, limit=None, start=start)
+        params = _page_params(request, limit=None, start=start)
+        items, evaluated = await _gateway.call_converted(
+            config, request.operation, params, page, table=request.table
+        )
         if items:
-            yield [decode(request, item) for item in items]
+            yield items
         if evaluated is None:
             return
         start = evaluated

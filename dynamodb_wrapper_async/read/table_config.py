@@ -115,8 +115,8 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
 
         async def pages() -> AsyncIterator[list[TableConfigView]]:
             for request in requests.values():
-                async for values in iterate_pages(self.config, request):
-                    yield [self.view.model_validate(value) for value in values]
+                async for views in iterate_pages(self.config, request, self.view.validate_many):
+                    yield views
 
         return ItemStream(pages)
 

@@ -16,6 +16,7 @@ import asyncio
 import base64
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import hmac
 import json
@@ -391,6 +392,31 @@ async def test_every_operation_answers_as_the_aioboto3_client(backend: DynamoDBC
     conditional = got[5][1]
     assert conditional["Item"]["blob"] == {"B": b"\x10\x20"}  # the stored item, bytes decoded
     assert got[2][1]["Item"]["sk"] == {"B": bytes([1, 0, 255])}
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+async def test_a_converted_page_is_built_with_the_collector_paused(
+    backend: DynamoDBConfig,
+) -> None:
+    table = backend.table_name("tp_converted")
+    async with both(backend) as (client, transport):
+        await create_table(client, table)
+        try:
+            await transport.send("PutItem", TableName=table, Item=item(1))
+            enabled, items = await transport.request(
+                "Scan", {"TableName": table}, lambda page: (gc.isenabled(), page["Items"])
+            )
+            assert gc.isenabled()
+            with pytest.raises(exc.ValidationError):  # an error in convert leaves as it is
+                await transport.request(
+                    "Scan", {"TableName": table}, lambda page: _codec.decode_item({"x": {}})
+                )
+            assert gc.isenabled()
+        finally:
+            await client.delete_table(TableName=table)
+    assert enabled is False
+    assert [(i["pk"], i["sk"]) for i in items] == [(item(1)["pk"], item(1)["sk"])]
 
 
 @pytest.mark.integration

@@ -119,6 +119,23 @@ def test_exceptions_keep_type_and_identity() -> None:
     assert caught.value is error
 
 
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), SystemExit(3)])
+def test_interrupts_raised_on_the_loop_reach_the_caller_and_the_loop_lives(
+    error: BaseException,
+) -> None:
+    async def interrupted() -> None:
+        await asyncio.sleep(0)
+        raise error
+
+    assert run(double(1)) == 2
+    loop_thread = _runner.loop_thread_id()
+    with pytest.raises(type(error)) as caught:
+        run(interrupted())
+    assert caught.value is error
+    assert run(double(4)) == 8
+    assert _runner.loop_thread_id() == loop_thread  # the same loop thread still runs
+
+
 def test_caller_contextvars_are_copied() -> None:
     async def read_var() -> str:
         return request_id.get()
