@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -78,7 +79,7 @@ class TableSchema:
         """The table's key attribute names, partition key first."""
         return self.primary.key_names
 
-    @property
+    @functools.cached_property
     def fields(self) -> frozenset[str]:
         """Every field of the model."""
         return frozenset(self.field_kinds)

@@ -223,10 +223,11 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             BatchWriteError: Items that were not written after every retry, exactly.
         """
         now = utc_now()
+        key_names = self.schema.key_names
 
         def request(item: UpsertT) -> WriteRequest[UpsertT]:
             encoded, key = self._put_request(self._stored_values(item, now))
-            return WriteRequest(tuple(key.values()), encoded, item, self.schema.key_names)
+            return WriteRequest(tuple(key.values()), encoded, item, key_names)
 
         with progress_reporter(progress, description="upsert", total=_size(items)) as report:
             return await batch_write(
@@ -245,10 +246,12 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             BatchWriteError: Keys that were not deleted after every retry, exactly.
         """
 
+        key_names = self.schema.key_names
+
         def request(key: KeyInput) -> WriteRequest[KeyInput]:
             wire, plain = self._key_from(key)
             encoded = encode_part({"DeleteRequest": {"Key": wire}})
-            return WriteRequest(tuple(plain.values()), encoded, key, self.schema.key_names)
+            return WriteRequest(tuple(plain.values()), encoded, key, key_names)
 
         with progress_reporter(progress, description="delete", total=_size(keys)) as report:
             return await batch_write(

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
 
-from .._codec import check_item_size, decode_item, encode_item, encode_value
+from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, encode_value
 from .._expressions import ExpressionBuilder
 from .._table_api import KeyInput, ModelT, TableApi
 from .._transport import EncodedJSON, encode_part
@@ -236,7 +236,8 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             encoded = encode_part({"PutRequest": {"Item": wire}})
         except ValidationError as error:
             raise ValidationError(error.message, table=self.table_name, key=key) from None
-        check_item_size(wire, table=self.table_name, key=key, json_length=len(encoded))
+        if len(encoded) > MAX_ITEM_BYTES:  # else the JSON length bounds the size already
+            check_item_size(wire, table=self.table_name, key=key, json_length=len(encoded))
         return encoded, key
 
     def _derived_values(self, now: dt.datetime) -> dict[str, Any]:
