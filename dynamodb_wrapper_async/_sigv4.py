@@ -1,10 +1,11 @@
 """AWS Signature Version 4 for the transport's JSON POSTs, cheaper than botocore's signer.
 
 botocore's ``SigV4Auth`` builds an ``AWSRequest``, parses its URL and derives the signing key
-afresh for every request: about 50 µs each, 2 µs per item of a 25-item batch. Every request we
-sign has the same shape (POST to the endpoint's path, no query string, the same four or five
-headers), so the canonical request is a format string and the signing key is derived once a
-day. Unit tests check the result against ``SigV4Auth`` header for header.
+afresh for every request: measured here, ~50 µs per request against ~5 µs for this signer
+(hashing the body adds ~0.6 µs per KB to both). Every request we sign has the same shape
+(POST to the endpoint's path, no query string, the same four or five headers), so the
+canonical request is a format string and the signing key is derived once a day. Unit tests
+check the result against ``SigV4Auth`` header for header.
 """
 
 from __future__ import annotations

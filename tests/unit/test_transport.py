@@ -53,8 +53,10 @@ from dynamodb_wrapper_async._transport import (
     Transport,
     TransportClient,
     decode_response,
+    encode_part,
     encode_request,
     open_transport,
+    without_encoded_parts,
 )
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYTRANSPORTSECRET"
@@ -567,6 +569,17 @@ def test_binary_values_serialize_and_parse_as_botocore_does(value: dict[str, Any
 def test_request_bodies_are_compact_utf8_json() -> None:
     body = encode_request({"Item": {"s": {"S": "☃"}, "b": {"B": b"\xff"}}})
     assert body == '{"Item":{"s":{"S":"☃"},"b":{"B":"/w=="}}}'.encode()
+
+
+@settings(max_examples=100, deadline=None)
+@given(_items)
+def test_encoded_parts_inline_as_they_are_and_parse_back_exactly(value: dict[str, Any]) -> None:
+    part = encode_part({"PutRequest": {"Item": value}})
+    params = {"RequestItems": {"t": [part, part]}}
+    body = encode_request(params)
+    plain = {"RequestItems": {"t": [{"PutRequest": {"Item": value}}] * 2}}
+    assert body == encode_request(plain)  # inlined byte for byte
+    assert without_encoded_parts(params) == plain  # bytes come back as bytes
 
 
 @pytest.mark.parametrize(
