@@ -285,12 +285,12 @@ async def _read_chunk(
     """Read one chunk into ``found``; return (keys not read, the error that stopped it)."""
     budget = RetryBudget(_gateway.retry_policy(config))
     pending = chunk
+
+    def page(response: Response) -> tuple[list[T], list[Item]]:
+        unread = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        return convert(response.get("Responses", {}).get(table, [])), unread
+
     while True:
-
-        def page(response: Response) -> tuple[list[T], list[Item]]:
-            unread = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-            return convert(response.get("Responses", {}).get(table, [])), unread
-
         try:
             items, unread = await _gateway.call_converted(
                 config,
