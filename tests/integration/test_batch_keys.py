@@ -14,6 +14,9 @@ from dynamodb_wrapper_async import (
     PipelineConfigReadApi,
     PipelineConfigUpsert,
     PipelineConfigWriteApi,
+    PipelineRunLogsReadApi,
+    PipelineRunLogsWriteApi,
+    PipelineRunLogUpsert,
     ReadApi,
     ValidationError,
     ViewModel,
@@ -66,6 +69,17 @@ async def test_one_key_in_several_forms_is_read_once(config: DynamoDBConfig, uid
     keys = [f"{uid}-a", (f"{uid}-a",), {"pipeline_id": f"{uid}-a"}, f"{uid}-a", f"{uid}-missing"]
     found = await reads.batch_get(keys)
     assert [p.pipeline_id for p in found] == [f"{uid}-a"]
+
+
+async def test_a_composite_key_in_several_forms_is_read_once(
+    config: DynamoDBConfig, uid: str
+) -> None:
+    await PipelineRunLogsWriteApi(config).batch_upsert(
+        [PipelineRunLogUpsert(run_id=f"{uid}-r", pipeline_id="p1")]
+    )
+    keys = [(f"{uid}-r", "p1"), {"run_id": f"{uid}-r", "pipeline_id": "p1"}, (f"{uid}-r", "p2")]
+    found = await PipelineRunLogsReadApi(config).batch_get(keys)
+    assert [(run.run_id, run.pipeline_id) for run in found] == [(f"{uid}-r", "p1")]
 
 
 async def test_equal_numbers_are_one_key(config: DynamoDBConfig) -> None:
