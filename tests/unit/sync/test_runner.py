@@ -183,3 +183,23 @@ def test_shutdown_is_idempotent_and_the_runner_restarts_lazily() -> None:
     assert not first.thread.is_alive()
     assert run(double(3)) == 6
     assert _runner._state.current not in (None, first)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_calls_work_with_the_loop_in_debug_mode_or_not(debug: bool) -> None:
+    """In debug mode asyncio refuses a task created off the loop thread; the runner must not."""
+    assert run(double(1)) == 2
+    runner = _runner._state.current
+    assert runner is not None
+    runner.loop.set_debug(debug)
+    try:
+        results = [run(double(n)) for n in range(5)]
+        with pytest.raises(LookupError):
+            run(_raise(LookupError("missing")))
+    finally:
+        runner.loop.set_debug(False)
+    assert results == [0, 2, 4, 6, 8]
+
+
+async def _raise(error: BaseException) -> None:
+    raise error
