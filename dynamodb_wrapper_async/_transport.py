@@ -2,22 +2,21 @@
 
 botocore's request pipeline (event hooks, endpoint rules, the shape-driven serializer and
 parser) was most of the client's CPU per request. Our requests are already in wire format, so
-the data operations are posted here as compact JSON, signed by botocore's own ``SigV4Auth``
-with the credentials the aioboto3 session resolved, and answered with ``json.loads``. Binary
-values travel as base64 both ways, as botocore sends and parses them. Error responses go
-through botocore's own JSON parser and exception classes, so callers see exactly the
+the data operations are posted here as compact JSON (``orjson``), signed with SigV4 (our
+``_sigv4``, held equal to botocore's ``SigV4Auth`` by tests) with the credentials the aioboto3
+session resolved, sent over our lean HTTP/1.1 pool (``_http``), and parsed with ``orjson``.
+Binary values travel as base64 both ways, as botocore sends and parses them. Error responses
+go through botocore's own JSON parser and exception classes, so callers see exactly the
 ``ClientError`` the aioboto3 client raises. Table management stays on the aioboto3 client.
 """
 
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import os
 import platform
 import re
-import socket
 import ssl
 import uuid
 import zlib
@@ -25,7 +24,6 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-import aiohttp
 import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -35,6 +33,7 @@ from botocore.parsers import create_parser
 from botocore.utils import get_environ_proxies
 
 from ._gc_pause import without_gc
+from ._http import ConnectionPool, HTTPConnectionError
 from ._sigv4 import Signer
 from ._types import Response
 from .config import DynamoDBConfig
@@ -57,16 +56,16 @@ OPERATIONS: dict[str, str] = {
 _TARGET_PREFIX = "DynamoDB_20120810."
 _CONTENT_TYPE = "application/x-amz-json-1.0"
 _KEEPALIVE_SECONDS = 12.0  # aiobotocore's: below the 20 s AWS closes idle connections after
-_USER_AGENT = f"dynamodb-wrapper aiohttp/{aiohttp.__version__} Python/{platform.python_version()}"
+_USER_AGENT = f"dynamodb-wrapper Python/{platform.python_version()}"
 #: A response holds a binary value only if some object has a "B" or "BS" member.
 _BINARY_MEMBER = re.compile(rb'"BS?"\s*:')
 _ERROR_PARSER = create_parser("json")
 
 
-class DamagedResponseError(aiohttp.ClientPayloadError):
+class DamagedResponseError(HTTPConnectionError):
     """A response arrived damaged (CRC32 mismatch, or a success that is not a JSON object).
 
-    An ``aiohttp.ClientPayloadError``, so it is retried like any broken connection. botocore
+    A ``ConnectionError``, so it is retried like any broken connection. botocore
     would read a non-JSON 200 as an empty success, which for BatchWriteItem means "nothing
     unprocessed": a silent loss we refuse.
     """
@@ -169,7 +168,7 @@ def decode_response(body: bytes) -> dict[str, Any]:
 
 
 class Transport:
-    """Sends data operations to one DynamoDB endpoint over one aiohttp session.
+    """Sends data operations to one DynamoDB endpoint over one connection pool.
 
     Holds the credentials provider, never frozen keys: each request asks it for current
     credentials, so refreshable credentials refresh as they do inside botocore.
@@ -179,11 +178,9 @@ class Transport:
         "_credentials",
         "_exceptions",
         "_idempotent",
-        "_proxy",
-        "_proxy_headers",
+        "_pool",
         "_region",
         "_service_model",
-        "_session",
         "_signer",
         "endpoint_url",
     )
@@ -195,20 +192,16 @@ class Transport:
         region: str,
         credentials: Any,
         client: Any,
-        session: aiohttp.ClientSession,
-        proxy: str | None = None,
-        proxy_headers: Mapping[str, str] | None = None,
+        pool: ConnectionPool,
     ) -> None:
         self.endpoint_url = endpoint_url
         self._region = region
         self._credentials = credentials
-        self._session = session
-        self._proxy = proxy
-        self._proxy_headers = dict(proxy_headers or {}) or None
+        self._pool = pool
         self._service_model = client.meta.service_model
         self._exceptions = client.exceptions
         # The Host header and canonical path botocore's signer would derive from the URL,
-        # derived once by it; the Host is sent as signed (aiohttp then sends exactly this).
+        # derived once by it; the Host header is sent as signed.
         blank = AWSRequest(method="POST", url=endpoint_url)
         botocore_signer = SigV4Auth(None, "dynamodb", region)
         host: str = botocore_signer.headers_to_sign(blank)["host"]
@@ -245,8 +238,8 @@ class Transport:
         Raises:
             botocore.exceptions.ClientError: DynamoDB answered with an error (the modeled
                 subclass, with botocore's ``response`` dict).
-            aiohttp.ClientError: The connection failed (``DamagedResponseError`` if the
-                response arrived damaged).
+            OSError: The connection failed (``HTTPConnectionError``; ``DamagedResponseError``
+                if the response arrived damaged).
             asyncio.TimeoutError: Connecting or reading timed out.
         """
         for name in self._idempotent[operation]:
@@ -254,19 +247,7 @@ class Transport:
                 params = {**params, name: str(uuid.uuid4())}
         body = encode_request(params)
         headers = await self._signed_headers(operation, body)
-        async with self._session.post(
-            self.endpoint_url,
-            data=body,
-            headers=headers,
-            proxy=self._proxy,
-            proxy_headers=self._proxy_headers,
-        ) as response:
-            raw = await response.read()
-            status = response.status
-            response_headers = {
-                name.decode("latin-1").lower(): value.decode("utf-8")
-                for name, value in response.raw_headers
-            }
+        status, response_headers, raw = await self._pool.post(headers, body)
         crc = response_headers.get("x-amz-crc32")
         if crc is not None and crc.isdigit() and int(crc) != zlib.crc32(raw):
             msg = f"CRC32 mismatch in the {operation} response"
@@ -324,8 +305,8 @@ class Transport:
         return error
 
     async def close(self) -> None:
-        """Close the HTTP session and its connections."""
-        await self._session.close()
+        """Close the connections."""
+        await self._pool.close()
 
 
 class TransportClient:
@@ -361,26 +342,14 @@ class TransportClient:
         await self.__aexit__(None, None, None)
 
 
-def _ssl_context(session: Any) -> ssl.SSLContext | bool:
+def _ssl_context(session: Any) -> ssl.SSLContext:
     """The TLS settings botocore's endpoint would use (``ca_bundle``, REQUESTS_CA_BUNDLE)."""
-    verify: str | bool | None = session.get_config_variable("ca_bundle")
-    if verify is None:  # botocore's EndpointCreator._get_verify_value
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or True
-    if not verify:
-        return False
+    bundle: str | None = session.get_config_variable("ca_bundle")
+    if bundle is None:  # botocore's EndpointCreator._get_verify_value
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or None
     context: ssl.SSLContext = create_urllib3_context()
-    context.load_verify_locations(get_cert_path(verify))
+    context.load_verify_locations(get_cert_path(bundle or True))
     return context
-
-
-def _keepalive_socket(addr_info: Any) -> socket.socket:
-    family, kind, proto, _, _ = addr_info
-    sock = socket.socket(family=family, type=kind, proto=proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    return sock
-
-
-_SOCKET_FACTORY = "socket_factory" in inspect.signature(aiohttp.TCPConnector).parameters
 
 
 async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> Transport:
@@ -391,39 +360,28 @@ async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> T
     """
     endpoint_url: str = client.meta.endpoint_url
     https = endpoint_url.startswith("https:")
-    connector_options: dict[str, Any] = {
-        "limit": config.pool_size,
-        "keepalive_timeout": _KEEPALIVE_SECONDS,
-        "ssl": _ssl_context(session._session) if https else False,  # the botocore session
-    }
-    if _SOCKET_FACTORY:
-        connector_options["socket_factory"] = _keepalive_socket
     proxy = ProxyConfiguration(proxies=get_environ_proxies(endpoint_url)).proxy_url_for(
         endpoint_url
     )
     proxy_headers = ProxyConfiguration().proxy_headers_for(proxy) if proxy else None
     credentials = await session.get_credentials()
-    http = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(**connector_options),
-        timeout=aiohttp.ClientTimeout(
-            sock_connect=config.connect_timeout, sock_read=config.read_timeout
-        ),
-        auto_decompress=False,
-        trust_env=False,  # proxies come from botocore's rules above; never .netrc auth
+    pool = ConnectionPool(
+        endpoint_url,
+        limit=config.pool_size,
+        ssl_context=_ssl_context(session._session) if https else None,  # the botocore session
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+        keepalive=_KEEPALIVE_SECONDS,
+        proxy=proxy,
+        proxy_headers=proxy_headers,
     )
-    try:
-        return Transport(
-            endpoint_url=endpoint_url,
-            region=client.meta.region_name,
-            credentials=credentials,
-            client=client,
-            session=http,
-            proxy=proxy,
-            proxy_headers=proxy_headers,
-        )
-    except BaseException:
-        await http.close()
-        raise
+    return Transport(
+        endpoint_url=endpoint_url,
+        region=client.meta.region_name,
+        credentials=credentials,
+        client=client,
+        pool=pool,
+    )
 
 
 __all__ = [

@@ -30,7 +30,6 @@ from decimal import Decimal
 from typing import Any
 
 import aioboto3
-import aiohttp
 import pytest
 from aiobotocore.credentials import AioRefreshableCredentials
 from aiohttp import ClientSession, web
@@ -691,7 +690,7 @@ async def test_timeouts_and_refused_connections_raise_what_errors_understand() -
         endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing"
     )  # the server is gone now
     async with both(refused) as (_, transport):
-        with pytest.raises(aiohttp.ClientConnectorError) as down:
+        with pytest.raises(ConnectionRefusedError) as down:
             await transport.send("GetItem", TableName="t", Key={})
     for error, word in ((slow.value, "timed out"), (down.value, "failed")):
         assert is_retryable(error)
@@ -793,7 +792,7 @@ async def test_the_pooled_client_routes_data_to_the_transport_and_hides_secrets(
     assert tables["TableNames"] == ["t"]
     assert "dynamodb-wrapper" not in server.seen[2].headers.get("User-Agent", "")
     assert all(seen.signed for seen in server.seen)
-    assert client.transport._session.closed
+    assert client.transport._pool.closed
     assert caplog.text, "DEBUG logging was on"
     for text in [*texts, caplog.text]:
         assert SECRET not in text
