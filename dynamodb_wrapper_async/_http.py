@@ -5,8 +5,8 @@ cookie jar, tracing signals, timers, its stream reader) against ~40 µs for a pr
 writes one buffer and parses one response: ~3.6 µs per written item at 25 items a request.
 DynamoDB needs little of HTTP: a POST with a body, answered with a Content-Length body (a
 chunked or close-delimited body is read too), over kept-alive connections, TLS, and
-optionally an HTTP proxy (absolute-form requests for ``http://`` endpoints, a CONNECT tunnel
-for ``https://`` ones).
+optionally a proxy, reached over HTTP or TLS (absolute-form requests for ``http://``
+endpoints, a CONNECT tunnel for ``https://`` ones).
 
 Failures are ``OSError``s (``HTTPConnectionError`` is a ``ConnectionError``) or
 ``asyncio.TimeoutError``, which the error mapping treats as retryable broken connections. A
@@ -20,11 +20,14 @@ import asyncio
 import base64
 import socket
 import ssl
+import sys
 from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+#: asyncio can start TLS over a TLS transport (an https endpoint through an https proxy)
+_TLS_IN_TLS = sys.version_info >= (3, 11)
 _MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
 _CRLF = b"\r\n"
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
@@ -276,11 +279,13 @@ class ConnectionPool:
     Args:
         url: The endpoint, ``http://`` or ``https://``; requests go to its path.
         limit: Connections open at once; more requests wait for one to be free.
-        ssl_context: TLS settings for an ``https://`` endpoint.
+        ssl_context: TLS settings for an ``https://`` endpoint, and for an ``https://`` proxy.
         connect_timeout: Seconds to connect (and, through a proxy, to open the tunnel).
         read_timeout: Seconds without a byte of the response before the request fails.
         keepalive: Seconds an idle connection is kept for reuse.
-        proxy: An ``http://`` proxy URL (credentials in it become Proxy-Authorization).
+        proxy: An ``http://`` or ``https://`` proxy URL (credentials in it become
+            Proxy-Authorization). TLS to an ``https://`` endpoint inside TLS to an
+            ``https://`` proxy needs Python 3.11+.
         proxy_headers: Extra headers for the proxy (botocore's ``proxy_headers_for``).
     """
 
@@ -297,10 +302,16 @@ class ConnectionPool:
         proxy_headers: Mapping[str, str] | None = None,
     ) -> None:
         self._endpoint = _endpoint(url)
-        if self._endpoint.tls and ssl_context is None:
-            msg = "an https endpoint needs an SSL context"
+        self._proxy = _endpoint(proxy) if proxy else None
+        tls_proxy = self._proxy is not None and self._proxy.tls
+        if (self._endpoint.tls or tls_proxy) and ssl_context is None:
+            msg = "an https endpoint or proxy needs an SSL context"
+            raise ValueError(msg)
+        if tls_proxy and self._endpoint.tls and not _TLS_IN_TLS:
+            msg = "an https endpoint through an https proxy needs Python 3.11 or later"
             raise ValueError(msg)
         self._ssl = ssl_context if self._endpoint.tls else None
+        self._proxy_ssl = ssl_context if tls_proxy else None
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._keepalive = keepalive
@@ -311,12 +322,8 @@ class ConnectionPool:
         authority = endpoint.host if ":" not in endpoint.host else f"[{endpoint.host}]"
         self._authority = f"{authority}:{endpoint.port}"
         path = urlsplit(url).path or "/"
-        self._proxy = _endpoint(proxy) if proxy else None
         proxy_lines = ""
         if proxy:
-            if self._proxy is not None and self._proxy.tls:
-                msg = f"only http:// proxies are supported, not {urlsplit(proxy).scheme}://"
-                raise ValueError(msg)
             extra = {**proxy_authorization(proxy), **(proxy_headers or {})}
             proxy_lines = "".join(f"{name}: {value}\r\n" for name, value in extra.items())
         self._proxy_lines = proxy_lines.encode("latin-1")
@@ -329,6 +336,7 @@ class ConnectionPool:
 
     def __repr__(self) -> str:
         via = f" via proxy {self._proxy.host}:{self._proxy.port}" if self._proxy else ""
+        via += " (TLS)" if self._proxy_ssl else ""
         return f"<ConnectionPool {self._authority}{via}>"
 
     async def post(self, headers: Mapping[str, str], body: bytes) -> HTTPResponse:
@@ -401,15 +409,21 @@ class ConnectionPool:
 
     async def _open_connection(self) -> _Connection:
         loop = asyncio.get_running_loop()
-        endpoint = self._proxy or self._endpoint
-        tls_now = self._ssl if self._proxy is None else None
-        _, connection = await loop.create_connection(
-            lambda: _Connection(loop),
-            endpoint.host,
-            endpoint.port,
-            ssl=tls_now,
-            server_hostname=self._endpoint.host if tls_now else None,
-        )
+        peer = self._proxy or self._endpoint  # whom the socket connects to
+        tls_now = self._proxy_ssl if self._proxy is not None else self._ssl
+        try:
+            _, connection = await loop.create_connection(
+                lambda: _Connection(loop),
+                peer.host,
+                peer.port,
+                ssl=tls_now,
+                server_hostname=peer.host if tls_now else None,
+            )
+        except ssl.SSLError as error:
+            if self._proxy is None:
+                raise  # _connect names the endpoint
+            msg = f"TLS with the proxy {peer.host}:{peer.port} failed: {error}"
+            raise HTTPConnectionError(msg) from error
         if self._proxy is not None and self._ssl is not None:
             connection = await self._tunnel(loop, connection, self._ssl)
         return connection

@@ -359,10 +359,10 @@ async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> T
     profile, environment, instance role, refreshable) is asked for credentials per request.
     """
     endpoint_url: str = client.meta.endpoint_url
-    https = endpoint_url.startswith("https:")
     proxy = ProxyConfiguration(proxies=get_environ_proxies(endpoint_url)).proxy_url_for(
         endpoint_url
     )
+    https = endpoint_url.startswith("https:") or (proxy or "").startswith("https:")
     proxy_headers = ProxyConfiguration().proxy_headers_for(proxy) if proxy else None
     credentials = await session.get_credentials()
     pool = ConnectionPool(

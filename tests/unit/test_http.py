@@ -15,7 +15,12 @@
   listener whose accept queue is full; a proxy that never answers CONNECT).
 * Cancellation closes the connection; the pool never opens more than ``limit`` connections.
 * TLS with a self-signed certificate, trusted and not; HTTP proxies (absolute-form requests
-  for ``http://``, a CONNECT tunnel for ``https://``, credentials, refusal); ``close()``.
+  for ``http://``, a CONNECT tunnel for ``https://``, credentials, refusal).
+* HTTPS proxies (TLS to the proxy, verified with the endpoint's SSL context): absolute-form
+  requests for ``http://``, TLS in TLS through a CONNECT tunnel for ``https://`` (credentials
+  on the CONNECT only), reuse, an untrusted proxy certificate (nothing reaches the endpoint),
+  no SSL context, TLS in TLS refused before Python 3.11; a repr without the credentials.
+* ``close()``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import contextlib
 import datetime as dt
 import ipaddress
 import logging
+import re
 import select
 import socket
 import ssl
@@ -41,6 +47,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from dynamodb_wrapper_async import _http
 from dynamodb_wrapper_async._http import (
     ConnectionPool,
     HTTPConnectionError,
@@ -918,7 +925,8 @@ def test_proxy_authorization_comes_from_the_proxy_url() -> None:
 @pytest.mark.parametrize(
     ("url", "proxy", "message"),
     [
-        ("http://127.0.0.1:1/", "https://127.0.0.1:3128", "only http:// proxies"),
+        ("http://127.0.0.1:1/", "https://127.0.0.1:3128", "needs an SSL context"),
+        ("https://127.0.0.1:1/", "https://127.0.0.1:3128", "needs an SSL context"),
         ("http://127.0.0.1:1/", "socks5://127.0.0.1:1080", "not an http"),
         ("https://127.0.0.1:1/", None, "needs an SSL context"),
         ("ftp://127.0.0.1:1/", None, "not an http"),
@@ -1033,6 +1041,137 @@ async def test_a_proxy_that_never_answers_connect_times_out(tls_files: TLSFiles)
             await pool.post(HEADERS, b"")
         assert 0.1 <= loop.time() - start < 1.0
         await until(lambda: proxy.closed_by_client == 1)  # the half-open tunnel was closed
+
+
+# ------------------------------------------------------------------ https proxies
+def tls_proxy_url(proxy: Server) -> str:
+    """The URL of a proxy listening with TLS, with credentials (``user``, ``p@ss``) in it."""
+    assert proxy.ssl_context is not None
+    return f"https://user:p%40ss@127.0.0.1:{proxy.port}"
+
+
+@pytest.mark.timeout(10)
+async def test_an_http_endpoint_through_an_https_proxy(tls_files: TLSFiles) -> None:
+    async with (
+        serving(answering(ok(b"via tls proxy"))) as target,
+        serving(forward_proxy(), server_tls(tls_files)) as proxy,
+        pooled(
+            target.url("/path"),
+            ssl_context=client_tls(tls_files),  # verifies the proxy's certificate
+            proxy=tls_proxy_url(proxy),
+            proxy_headers={"X-Proxy-Note": "hello"},
+        ) as pool,
+    ):
+        for _ in range(2):
+            response = await pool.post(HEADERS, b"body")
+            assert (response.status, response.body) == (200, b"via tls proxy")
+        assert (proxy.accepted, target.accepted) == (1, 1)  # kept alive through the proxy
+        await pool.close()  # closing the TLS connection to the proxy ends both legs
+        await until(lambda: (proxy.open_now, target.open_now) == (0, 0))
+    absolute = f"POST http://127.0.0.1:{target.port}/path HTTP/1.1"
+    assert proxy.requests[0].line == absolute
+    assert len(target.requests) == 2
+    for request in target.requests:  # each request carries the proxy's headers
+        assert request.line == absolute
+        assert request.headers["Proxy-Authorization"] == basic("user:p@ss")
+        assert request.headers["X-Proxy-Note"] == "hello"
+        assert request.headers["Host"] == "dynamodb.test:8000"
+        assert request.body == b"body"
+
+
+@pytest.mark.timeout(10)
+async def test_an_https_endpoint_through_an_https_proxy_is_tls_in_tls(
+    tls_files: TLSFiles,
+) -> None:
+    async with (
+        serving(answering(ok(b"tls in tls")), server_tls(tls_files)) as target,
+        serving(forward_proxy(), server_tls(tls_files)) as proxy,
+        pooled(
+            target.url("/path"),
+            ssl_context=client_tls(tls_files),  # for the proxy and for the endpoint
+            proxy=tls_proxy_url(proxy),
+            proxy_headers={"X-Proxy-Note": "hello"},
+        ) as pool,
+    ):
+        for _ in range(2):
+            response = await pool.post(HEADERS, b"body")
+            assert (response.status, response.body) == (200, b"tls in tls")
+        # one TLS connection to the proxy, one CONNECT, one tunnel kept alive
+        assert (proxy.accepted, target.accepted) == (1, 1)
+        await pool.close()  # closing the inner TLS closes the outer one and the socket
+        await until(lambda: (proxy.open_now, target.open_now) == (0, 0))
+    authority = f"127.0.0.1:{target.port}"
+    assert [r.line for r in proxy.requests] == [f"CONNECT {authority} HTTP/1.1"]
+    assert proxy.requests[0].headers == {
+        "Host": authority,
+        "Proxy-Authorization": basic("user:p@ss"),
+        "X-Proxy-Note": "hello",
+    }
+    # the target listens with TLS only and the proxy pipes raw bytes: TLS ran in the tunnel
+    assert len(target.requests) == 2
+    for request in target.requests:  # inside the tunnel: nothing for the proxy
+        assert request.line == "POST /path HTTP/1.1"
+        assert "Proxy-Authorization" not in request.headers
+        assert "X-Proxy-Note" not in request.headers
+        assert request.body == b"body"
+
+
+@pytest.mark.parametrize("endpoint_tls", [False, True], ids=["http-endpoint", "https-endpoint"])
+@pytest.mark.timeout(10)
+async def test_an_https_proxy_with_an_untrusted_certificate_fails(
+    tls_files: TLSFiles, endpoint_tls: bool
+) -> None:
+    untrusting = ssl.create_default_context()  # the system's CAs: not our self-signed one
+    async with (
+        serving(answering(ok()), server_tls(tls_files) if endpoint_tls else None) as target,
+        serving(forward_proxy(), server_tls(tls_files)) as proxy,
+        pooled(target.url(), ssl_context=untrusting, proxy=tls_proxy_url(proxy)) as pool,
+    ):
+        proxy_tls = f"TLS with the proxy 127.0.0.1:{proxy.port} failed"  # not the endpoint
+        with pytest.raises(HTTPConnectionError, match=re.escape(proxy_tls)) as caught:
+            await pool.post(HEADERS, b"")
+        assert isinstance(caught.value, OSError)
+        assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError)
+        assert proxy.requests == []  # nothing was sent over the refused handshake
+        assert (target.accepted, target.requests) == (0, [])
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_repr_of_a_pool_through_a_proxy_hides_its_credentials(scheme: str) -> None:
+    pool = ConnectionPool(
+        "https://127.0.0.1:8000/",
+        limit=1,
+        ssl_context=ssl.create_default_context(),
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        keepalive=1.0,
+        proxy=f"{scheme}://alice:s3cr%40t@127.0.0.1:3128",
+    )
+    text = repr(pool)
+    tls = " (TLS)" if scheme == "https" else ""
+    assert text == f"<ConnectionPool 127.0.0.1:8000 via proxy 127.0.0.1:3128{tls}>"
+    for secret in ("alice", "s3cr", "%40", "@"):
+        assert secret not in text
+
+
+def test_tls_in_tls_is_refused_before_python_3_11(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_http, "_TLS_IN_TLS", False)  # as on Python 3.10
+
+    def construct(url: str, proxy: str) -> ConnectionPool:
+        return ConnectionPool(
+            url,
+            limit=1,
+            ssl_context=ssl.create_default_context(),
+            connect_timeout=1.0,
+            read_timeout=1.0,
+            keepalive=1.0,
+            proxy=proxy,
+        )
+
+    with pytest.raises(ValueError, match=r"Python 3\.11 or later"):
+        construct("https://127.0.0.1:1/", "https://127.0.0.1:3128")
+    construct("http://127.0.0.1:1/", "https://127.0.0.1:3128")  # TLS to the proxy only
+    construct("https://127.0.0.1:1/", "http://127.0.0.1:3128")  # TLS in a plain tunnel
 
 
 # ------------------------------------------------------------------ closing the pool
