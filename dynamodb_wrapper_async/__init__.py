@@ -5,11 +5,11 @@ returns an :class:`ItemStream` for ``async for``. The blocking twin of each clas
 same names, lives in ``dynamodb_wrapper_sync``.
 """
 
-from ._batch import BatchResult as BatchResult
-from ._pool import close_clients as close_clients
-from ._pool import pool_stats as pool_stats
+from ._engine.batch import BatchResult as BatchResult
 from ._schema import TableSchema as TableSchema
 from ._stream import ItemStream as ItemStream
+from ._wire.pool import close_clients as close_clients
+from ._wire.pool import pool_stats as pool_stats
 from .config import DynamoDBConfig as DynamoDBConfig
 from .exceptions import BatchWriteError as BatchWriteError
 from .exceptions import ConflictError as ConflictError

@@ -8,8 +8,8 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
-from . import _gateway
 from ._codec import encode_item
+from ._engine import gateway as _gateway
 from ._schema import TableSchema
 from .config import DynamoDBConfig
 from .exceptions import ValidationError

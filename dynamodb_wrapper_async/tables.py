@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import _gateway
+from ._engine import gateway as _gateway
 from .config import DynamoDBConfig
 from .exceptions import ConflictError, TableNotFoundError
 from .models import DynamoModel, PipelineConfig, PipelineRunLog, TableConfig

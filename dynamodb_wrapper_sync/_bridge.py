@@ -15,7 +15,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from typing_extensions import Self
 
-from dynamodb_wrapper_async._stream import ItemStream
+from dynamodb_wrapper_async import ItemStream
 
 from ._runner import run
 

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, Generic, TypeVar, cast
 
-from dynamodb_wrapper_async._pool import close_all_clients
+from dynamodb_wrapper_async import close_clients
 
 T = TypeVar("T")
 
@@ -66,7 +66,7 @@ class _LoopThread:
 
 
 async def _close_clients() -> None:
-    await close_all_clients()
+    await close_clients()
     # let aiohttp's connector finish closing its transports before the loop stops
     await asyncio.sleep(0.05)
 

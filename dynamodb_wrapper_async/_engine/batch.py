@@ -16,14 +16,14 @@ from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, S
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from . import _gateway
-from ._codec import decode_value
-from ._progress import ProgressCallback
-from ._retry import AdaptiveLimit, RetryBudget
-from ._transport import EncodedJSON
-from ._types import Item, Response
-from .config import DynamoDBConfig
-from .exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
+from .._codec import decode_value
+from .._json import EncodedJSON
+from .._types import Item, Response
+from ..config import DynamoDBConfig
+from ..exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
+from . import gateway as _gateway
+from .progress import ProgressCallback
+from .retry import AdaptiveLimit, RetryBudget
 
 logger = logging.getLogger("dynamodb_wrapper")
 

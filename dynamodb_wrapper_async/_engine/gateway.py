@@ -1,4 +1,4 @@
-"""The only caller of the aioboto3 client: one request, error translation, retries."""
+"""The only caller of the wire: one request through the pooled ``Sender``, translated, retried."""
 
 from __future__ import annotations
 
@@ -7,31 +7,17 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-from ._errors import error_code, is_retryable, may_have_been_applied, translate
-from ._gc_pause import without_gc
-from ._pool import close_clients, get_client
-from ._retry import RetryBudget, RetryPolicy
-from ._transport import OPERATIONS, TransportClient, without_encoded_parts
-from ._types import Response
-from .config import DynamoDBConfig
+from .._types import Response
+from .._wire.errors import error_code, is_retryable, may_have_been_applied, translate
+from .._wire.pool import close_clients, get_sender
+from ..config import DynamoDBConfig
+from .retry import RetryBudget, RetryPolicy
 
 logger = logging.getLogger("dynamodb_wrapper")
 
 R = TypeVar("R")
 
 __all__ = ["call", "call_converted", "close_clients", "retry_policy"]
-
-#: DynamoDB operation -> client method name: the data operations (sent by the transport)
-#: and table management (sent by the aioboto3 client).
-_METHODS = {
-    **OPERATIONS,
-    "CreateTable": "create_table",
-    "DeleteTable": "delete_table",
-    "DescribeTable": "describe_table",
-    "UpdateTimeToLive": "update_time_to_live",
-    "DescribeTimeToLive": "describe_time_to_live",
-    "ListTables": "list_tables",
-}
 
 
 def retry_policy(config: DynamoDBConfig) -> RetryPolicy:
@@ -101,22 +87,8 @@ async def _call(
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
 ) -> Any:
-    pooled = await get_client(config)
-    client = pooled.client
-    transport = (
-        client.transport
-        if isinstance(client, TransportClient) and operation in OPERATIONS
-        else None
-    )
-    if transport is None:  # table management, a fake or an aioboto3 client: plain dicts
-        params = without_encoded_parts(params)
-        retry_params = None if retry_params is None else without_encoded_parts(retry_params)
-
-    async def attempt() -> Any:
-        if transport is not None:
-            return await transport.request(operation, params, convert)
-        response = await getattr(client, _METHODS[operation])(**params)
-        return response if convert is None else without_gc(convert, response)
+    pooled = await get_sender(config)
+    sender = pooled.sender
 
     budget = budget or RetryBudget(retry_policy(config))
     slowest_attempt = config.connect_timeout + config.read_timeout
@@ -125,9 +97,11 @@ async def _call(
             async with pooled.limit:
                 remaining = budget.remaining
                 if remaining > slowest_attempt:
-                    response = await attempt()
+                    response = await sender.send(operation, params, convert)
                 else:
-                    response = await asyncio.wait_for(attempt(), max(remaining, 0.001))
+                    response = await asyncio.wait_for(
+                        sender.send(operation, params, convert), max(remaining, 0.001)
+                    )
         except Exception as exc:
             delay = budget.next_delay() if retry and is_retryable(exc) else None
             if delay is not None and retry_params is not None and may_have_been_applied(exc):

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from botocore import exceptions as boto
 
-from .exceptions import (
+from ..exceptions import (
     ConflictError,
     ConnectionError,
     DynamoDBWrapperError,

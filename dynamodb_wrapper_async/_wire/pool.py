@@ -1,7 +1,8 @@
-"""One DynamoDB client per (event loop, config), made lazily, shared.
+"""One ``Sender`` per (event loop, config), made lazily, shared by every API object.
 
-The pooled client sends data operations through ``_transport`` and table management through
-an aioboto3 client made from the same session (endpoint, region, credential chain).
+The pooled sender is the JSON transport (``transport``); an aioboto3 client made from the
+config's session resolves its endpoint, region and credential chain, and sends nothing.
+Tests install a ``MockSender`` instead (:func:`install_sender`).
 """
 
 from __future__ import annotations
@@ -12,31 +13,30 @@ import logging
 import os
 import weakref
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import aioboto3
 from aiobotocore.config import AioConfig
 
-from ._errors import translate
-from ._transport import TransportClient, open_transport
-from ._types import DynamoDBClient
-from .config import DynamoDBConfig
+from ..config import DynamoDBConfig
+from .errors import translate
+from .sender import Sender
+from .transport import open_transport
 
 
 @dataclass
-class PooledClient:
-    """A live client, the context manager that owns it, and its in-flight limit."""
+class PooledSender:
+    """A live sender and its in-flight limit (``config.max_concurrency``)."""
 
-    client: DynamoDBClient
-    owner: Any
+    sender: Sender
     limit: asyncio.Semaphore
 
 
 class _LoopClients:
-    """The clients of one event loop, keyed by config."""
+    """The senders of one event loop, keyed by config."""
 
     def __init__(self) -> None:
-        self.clients: dict[DynamoDBConfig, PooledClient] = {}
+        self.clients: dict[DynamoDBConfig, PooledSender] = {}
         self.lock = asyncio.Lock()
 
 
@@ -101,12 +101,12 @@ _redactor = _SecretRedactor()
 
 
 def botocore_config(config: DynamoDBConfig) -> AioConfig:
-    """Return the client settings: our gateway owns retries, so botocore makes one attempt.
+    """Return the settings of the aioboto3 client that resolves endpoint and credentials.
 
-    botocore's ``standard`` mode gives up after 3 attempts and ``legacy`` never retries
-    RequestLimitExceeded; our retry loop covers every throttling code, 5xx and connection
-    error under a deadline, so botocore is told to try once. Parameter validation is off
-    because every request is built and checked by us (it was ~40% of the client's CPU).
+    It sends no request of ours (the transport does), but if it ever did: our gateway owns
+    retries, so botocore would make one attempt (its ``standard`` mode gives up after 3 and
+    ``legacy`` never retries RequestLimitExceeded), without parameter validation (every
+    request is built and checked by us).
     """
     return AioConfig(
         max_pool_connections=config.pool_size,
@@ -126,23 +126,22 @@ def _session(config: DynamoDBConfig) -> Any:
     )
 
 
-async def _open(config: DynamoDBConfig) -> TransportClient:
-    """Open the aioboto3 client (table management) and the transport (data operations)."""
+async def _open(config: DynamoDBConfig) -> Sender:
+    """Open the transport, its endpoint and credentials resolved by an aioboto3 client."""
     session = _session(config)
     owner = session.client(
         "dynamodb", endpoint_url=config.endpoint_url, config=botocore_config(config)
     )
     client = await owner.__aenter__()
     try:
-        transport = await open_transport(config, session, client)
+        return await open_transport(config, session, client, owner)
     except BaseException:
         await owner.__aexit__(None, None, None)
         raise
-    return TransportClient(transport, client, owner)
 
 
-async def get_client(config: DynamoDBConfig) -> PooledClient:
-    """Return the pooled client for ``config`` on the running loop, creating it once."""
+async def get_sender(config: DynamoDBConfig) -> PooledSender:
+    """Return the pooled sender for ``config`` on the running loop, creating it once."""
     if os.getpid() != _registry.pid:
         _forget_after_fork()
     loop = asyncio.get_running_loop()
@@ -157,32 +156,23 @@ async def get_client(config: DynamoDBConfig) -> PooledClient:
         if pooled is None:
             _redactor.remember(config)
             try:
-                client = await _open(config)
+                sender = await _open(config)
             except Exception as exc:
                 raise translate(exc, operation="connect") from exc
-            pooled = PooledClient(
-                cast(DynamoDBClient, client), client, asyncio.Semaphore(config.max_concurrency)
-            )
+            pooled = PooledSender(sender, asyncio.Semaphore(config.max_concurrency))
             clients.clients[config] = pooled
             _registry.created += 1
     return pooled
 
 
-def install_client(config: DynamoDBConfig, client: DynamoDBClient, owner: Any = None) -> None:
-    """Use ``client`` for ``config`` on the running loop (a custom transport, or a test fake).
+def install_sender(config: DynamoDBConfig, sender: Sender) -> None:
+    """Use ``sender`` for ``config`` on the running loop (a test double, e.g. ``MockSender``).
 
-    ``owner`` is the async context manager to exit when the client is closed, if any.
+    It is closed (``aclose``) with the other pooled senders.
     """
     loop = asyncio.get_running_loop()
     clients = _registry.by_loop.setdefault(loop, _LoopClients())
-    clients.clients[config] = PooledClient(
-        client, owner or _NoOwner(), asyncio.Semaphore(config.max_concurrency)
-    )
-
-
-class _NoOwner:
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
+    clients.clients[config] = PooledSender(sender, asyncio.Semaphore(config.max_concurrency))
 
 
 async def close_clients(config: DynamoDBConfig | None = None) -> None:
@@ -198,12 +188,7 @@ async def close_clients(config: DynamoDBConfig | None = None) -> None:
         pooled = clients.clients.pop(each, None)
         if pooled is not None:
             with contextlib.suppress(Exception):
-                await pooled.owner.__aexit__(None, None, None)
-
-
-async def close_all_clients() -> None:
-    """Close every pooled client of the running loop (the sync runner calls this at exit)."""
-    await close_clients()
+                await pooled.sender.aclose()
 
 
 def pool_stats() -> dict[str, int]:

@@ -8,8 +8,8 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from boto3.dynamodb.conditions import ConditionBase
 
-from .._batch import batch_get_items
 from .._codec import decode_item
+from .._engine.batch import batch_get_items
 from .._expressions import ExpressionBuilder
 from .._schema import IndexSchema
 from .._stream import ItemStream

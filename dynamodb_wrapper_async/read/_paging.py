@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
-from .. import _gateway
 from .._codec import decode_item
+from .._engine import gateway as _gateway
 from .._tokens import decode_token, encode_token
 from .._types import Item, Response
 from ..config import DynamoDBConfig

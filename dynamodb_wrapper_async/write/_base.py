@@ -8,12 +8,12 @@ from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
 
-from .. import _gateway
-from .._batch import BatchResult, WriteRequest, batch_write
 from .._codec import decode_item
-from .._progress import Progress, progress_reporter
+from .._engine import gateway as _gateway
+from .._engine.batch import BatchResult, WriteRequest, batch_write
+from .._engine.progress import Progress, progress_reporter
+from .._json import encode_part
 from .._table_api import KeyInput, ModelT
-from .._transport import encode_part
 from ..exceptions import ConflictError
 from ..utils import utc_now
 from ._requests import UpsertT, WriteRequests

@@ -12,8 +12,8 @@ from boto3.dynamodb.conditions import ConditionBase
 
 from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, encode_value
 from .._expressions import ExpressionBuilder
+from .._json import EncodedJSON, encode_part
 from .._table_api import KeyInput, ModelT, TableApi
-from .._transport import EncodedJSON, encode_part
 from .._validated import describe_errors
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
 from ..models import WriteModel

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .. import _gateway
+from .._engine import gateway as _gateway
 from ..config import DynamoDBConfig
 from ..exceptions import ConflictError, ValidationError
 

@@ -19,7 +19,7 @@ from dynamodb_wrapper_async import (
     TableNotFoundError,
     close_clients,
 )
-from dynamodb_wrapper_async._pool import get_client, open_client_count
+from dynamodb_wrapper_async._wire.pool import get_sender, open_client_count
 
 
 @pytest.mark.asyncio(loop_scope="function")
@@ -34,12 +34,12 @@ async def test_equal_configs_share_one_client_per_loop(backend: DynamoDBConfig) 
             with pytest.raises((ItemNotFoundError, TableNotFoundError)):
                 await api.get_by_id("missing")
         assert open_client_count() == before + 1
-        pooled = await get_client(first)
-        assert pooled is await get_client(equal)
+        pooled = await get_sender(first)
+        assert pooled is await get_sender(equal)
         assert pooled.limit._value == 3
-        assert pooled is not await get_client(other)
+        assert pooled is not await get_sender(other)
         assert open_client_count() == before + 2
-        clients = await asyncio.gather(*(get_client(first) for _ in range(20)))
+        clients = await asyncio.gather(*(get_sender(first) for _ in range(20)))
         assert all(c is pooled for c in clients)
     finally:
         await close_clients(first)

@@ -1,4 +1,5 @@
-"""The batch engine against a scripted fake client: throttles, partial batches, dedupe, failure."""
+"""The batch engine against a scripted fake DynamoDB behind the wire seam (``MockSender``):
+throttles, partial batches, dedupe, failure. Requests and answers take the real JSON path."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from dynamodb_wrapper_async import (
     BatchWriteError,
@@ -18,19 +18,14 @@ from dynamodb_wrapper_async import (
     PipelineConfigWriteApi,
     RetryableError,
 )
-from dynamodb_wrapper_async._pool import close_clients, install_client
+from dynamodb_wrapper_async._wire.mock import MockError, MockSender
+from dynamodb_wrapper_async._wire.pool import close_clients, install_sender
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
-def throttle() -> ClientError:
-    return ClientError(
-        {
-            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        },
-        "BatchWriteItem",
-    )
+def throttle() -> MockError:
+    return MockError("ProvisionedThroughputExceededException", "slow down")
 
 
 class FakeDynamoDB:
@@ -46,7 +41,17 @@ class FakeDynamoDB:
         self.in_flight = 0
         self.max_in_flight = 0
 
-    async def batch_write_item(self, **params: Any) -> dict[str, Any]:
+    def sender(self) -> MockSender:
+        """A sender whose answers come from this fake."""
+        return MockSender(self.answer)
+
+    async def answer(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation == "BatchWriteItem":
+            return await self.batch_write_item(request)
+        assert operation == "BatchGetItem", operation
+        return await self.batch_get_item(request)
+
+    async def batch_write_item(self, params: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -72,7 +77,7 @@ class FakeDynamoDB:
         finally:
             self.in_flight -= 1
 
-    async def batch_get_item(self, **params: Any) -> dict[str, Any]:
+    async def batch_get_item(self, params: dict[str, Any]) -> dict[str, Any]:
         ((table, spec),) = params["RequestItems"].items()
         found, unprocessed = [], []
         for key in spec["Keys"]:
@@ -109,7 +114,7 @@ def config(**overrides: Any) -> DynamoDBConfig:
 async def test_throttles_and_partial_batches_deliver_every_item_exactly_once() -> None:
     fake = FakeDynamoDB(throttle_rate=0.2, partial_rate=0.3)
     settings = config()
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     try:
         result = await PipelineConfigWriteApi(settings).batch_upsert(pipelines(2000))
     finally:
@@ -130,7 +135,7 @@ class CapacityLimitedDynamoDB(FakeDynamoDB):
         self.capacity = capacity
         self.throttled = 0
 
-    async def batch_write_item(self, **params: Any) -> dict[str, Any]:
+    async def batch_write_item(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.in_flight >= self.capacity:
             self.throttled += 1
             raise throttle()
@@ -139,13 +144,13 @@ class CapacityLimitedDynamoDB(FakeDynamoDB):
             await asyncio.sleep(0.002)
         finally:
             self.in_flight -= 1
-        return await super().batch_write_item(**params)
+        return await super().batch_write_item(params)
 
 
 async def test_concurrency_is_lowered_while_throttled() -> None:
     fake = CapacityLimitedDynamoDB(capacity=3)
     settings = config(max_concurrency=16, max_retries=50)
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     try:
         result = await PipelineConfigWriteApi(settings).batch_upsert(pipelines(1500))
     finally:
@@ -159,7 +164,7 @@ async def test_concurrency_is_lowered_while_throttled() -> None:
 async def test_duplicate_keys_in_a_chunk_last_wins() -> None:
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
     settings = config()
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     items = [*pipelines(10, "-old"), *pipelines(10, "-new")]  # 20 items: one chunk
     try:
         result = await PipelineConfigWriteApi(settings).batch_upsert(items)
@@ -172,7 +177,7 @@ async def test_duplicate_keys_in_a_chunk_last_wins() -> None:
 async def test_async_iterable_input_and_progress() -> None:
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0.1)
     settings = config()
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     seen: list[int] = []
 
     async def produce() -> AsyncIterator[PipelineConfigUpsert]:
@@ -193,7 +198,7 @@ async def test_async_iterable_input_and_progress() -> None:
 async def test_permanent_failure_names_exactly_the_unwritten_items() -> None:
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0.5, seed=3)
     settings = config(max_retries=2)
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     items = pipelines(300)
     try:
         with pytest.raises(BatchWriteError) as caught:
@@ -211,7 +216,7 @@ async def test_permanent_failure_names_exactly_the_unwritten_items() -> None:
 async def test_throttling_that_never_ends_raises_with_the_items() -> None:
     fake = FakeDynamoDB(throttle_rate=1.0, partial_rate=0)
     settings = config(max_retries=2)
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     try:
         with pytest.raises(BatchWriteError) as caught:
             await PipelineConfigWriteApi(settings).batch_upsert(pipelines(60))
@@ -225,7 +230,7 @@ async def test_throttling_that_never_ends_raises_with_the_items() -> None:
 async def test_batch_get_retries_unprocessed_keys() -> None:
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
     settings = config()
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     try:
         await PipelineConfigWriteApi(settings).batch_upsert(pipelines(250))
         fake.partial_rate = 0.4
@@ -239,7 +244,7 @@ async def test_progress_true_draws_a_tqdm_bar(capsys: pytest.CaptureFixture[str]
     pytest.importorskip("tqdm")
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
     settings = config()
-    install_client(settings, fake)  # type: ignore[arg-type]
+    install_sender(settings, fake.sender())
     try:
         await PipelineConfigWriteApi(settings).batch_upsert(pipelines(60), progress=True)
     finally:

@@ -30,7 +30,7 @@ from dynamodb_wrapper_async._codec import (
     item_size,
     parse_datetime,
 )
-from dynamodb_wrapper_async._transport import encode_request
+from dynamodb_wrapper_async._json import encode_request
 from dynamodb_wrapper_async.exceptions import ValidationError
 
 UTC = timezone.utc

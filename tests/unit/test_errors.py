@@ -12,7 +12,7 @@ from botocore.exceptions import (
 )
 
 from dynamodb_wrapper_async import exceptions as exc
-from dynamodb_wrapper_async._errors import (
+from dynamodb_wrapper_async._wire.errors import (
     ERRORS,
     RETRYABLE_CODES,
     is_retryable,

@@ -33,7 +33,8 @@ from dynamodb_wrapper_async import (
     ValidationError,
 )
 from dynamodb_wrapper_async._codec import encode_item
-from dynamodb_wrapper_async._pool import close_clients, install_client
+from dynamodb_wrapper_async._wire.mock import MockSender
+from dynamodb_wrapper_async._wire.pool import close_clients, install_sender
 
 CONFIG = DynamoDBConfig(
     endpoint_url="http://127.0.0.1:9",
@@ -64,34 +65,25 @@ SAFE_TOKEN = re.compile(
 )
 
 
-class RecordingClient:
-    """Answers like an empty table and records every request it is sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-
-    def __getattr__(self, operation: str) -> Callable[..., Awaitable[dict[str, Any]]]:
-        async def answer(**params: Any) -> dict[str, Any]:
-            self.requests.append(params)
-            if operation == "update_item":
-                return {"Attributes": STORED}
-            if operation in ("query", "scan"):
-                return {"Items": [], "Count": 0, "ScannedCount": 0}
-            if operation == "batch_get_item":
-                return {"Responses": {}, "UnprocessedKeys": {}}
-            if operation == "batch_write_item":
-                return {"UnprocessedItems": {}}
-            return {}
-
-        return answer
+async def empty_table(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Answers like an empty table (the ``MockSender`` records every request)."""
+    if operation == "UpdateItem":
+        return {"Attributes": STORED}
+    if operation in ("Query", "Scan"):
+        return {"Items": [], "Count": 0, "ScannedCount": 0}
+    if operation == "BatchGetItem":
+        return {"Responses": {}, "UnprocessedKeys": {}}
+    if operation == "BatchWriteItem":
+        return {"UnprocessedItems": {}}
+    return {}
 
 
 def outcome(call: Callable[[], Awaitable[Any]]) -> list[dict[str, Any]]:
     """Run ``call`` on a recording client; success or ValidationError, else the test fails."""
 
     async def run() -> list[dict[str, Any]]:
-        client = RecordingClient()
-        install_client(CONFIG, client)
+        sender = MockSender(empty_table)
+        install_sender(CONFIG, sender)
         refusal = "no refusal"
         try:
             await call()
@@ -100,7 +92,7 @@ def outcome(call: Callable[[], Awaitable[Any]]) -> list[dict[str, Any]]:
         finally:
             await close_clients(CONFIG)
         assert refusal  # a refusal says what is wrong
-        return client.requests
+        return [request for _, request in sender.requests]
 
     requests = asyncio.run(run())
     for request in requests:

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from dynamodb_wrapper_async import DynamoDBConfig, _gateway
+from dynamodb_wrapper_async import DynamoDBConfig
+from dynamodb_wrapper_async._engine import gateway as _gateway
 from dynamodb_wrapper_async._gc_pause import without_gc
-from dynamodb_wrapper_async._pool import close_clients, install_client
+from dynamodb_wrapper_async._wire.mock import MockSender
+from dynamodb_wrapper_async._wire.pool import close_clients, install_sender
 
 
 @pytest.fixture
@@ -41,17 +43,17 @@ def test_a_collector_that_was_off_stays_off(collector_on: None) -> None:
     assert not gc.isenabled()
 
 
-class FakeClient:
-    async def scan(self, **params: Any) -> dict[str, Any]:
-        return {"Items": [{"pk": {"S": "a"}}], "Count": 1}
+async def one_item_scan(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+    assert operation == "Scan"
+    return {"Items": [{"pk": {"S": "a"}}], "Count": 1}
 
 
 @pytest.mark.asyncio(loop_scope="function")
-async def test_a_fake_clients_page_is_converted_with_the_collector_paused(
+async def test_a_mock_senders_page_is_converted_with_the_collector_paused(
     collector_on: None,
 ) -> None:
     config = DynamoDBConfig(table_prefix="gc_pause_")
-    install_client(config, FakeClient())  # type: ignore[arg-type]
+    install_sender(config, MockSender(one_item_scan))
     try:
         seen = await _gateway.call_converted(
             config, "Scan", {"TableName": "t"}, lambda page: (gc.isenabled(), page["Count"])

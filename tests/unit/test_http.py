@@ -47,8 +47,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from dynamodb_wrapper_async import _http
-from dynamodb_wrapper_async._http import (
+from dynamodb_wrapper_async._wire import http as _http
+from dynamodb_wrapper_async._wire.http import (
     ConnectionPool,
     HTTPConnectionError,
     HTTPResponse,

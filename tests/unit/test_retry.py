@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from dynamodb_wrapper_async._retry import AdaptiveLimit, RetryBudget, RetryPolicy
+from dynamodb_wrapper_async._engine.retry import AdaptiveLimit, RetryBudget, RetryPolicy
 
 
 class Clock:

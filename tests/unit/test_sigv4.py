@@ -12,7 +12,7 @@ from botocore.credentials import Credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynamodb_wrapper_async._sigv4 import Signer
+from dynamodb_wrapper_async._wire.sigv4 import Signer
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 

@@ -1,0 +1,40 @@
+"""The seam between the engine and the wire: a ``Sender`` sends one DynamoDB request.
+
+The pool holds one per (event loop, config): the JSON transport in production, a
+``MockSender`` in tests. The gateway calls ``send`` and nothing else, whatever it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from .._types import Response
+
+__all__ = ["Sender"]
+
+
+class Sender(Protocol):
+    """Sends DynamoDB requests (any operation) given as wire-format parameters.
+
+    ``params`` may hold ``EncodedJSON`` parts (batch items encoded once), inlined as they
+    are. Failures are raised as the HTTP layer and botocore raise them (``ClientError`` for
+    an error answer, ``OSError``/``asyncio.TimeoutError`` for a broken or silent connection);
+    the gateway translates them.
+    """
+
+    async def send(
+        self,
+        operation: str,
+        params: Mapping[str, Any],
+        convert: Callable[[Response], Any] | None = None,
+    ) -> Any:
+        """Send one request; return the parsed response, or ``convert(response)``.
+
+        ``convert`` runs as the body is parsed, with the garbage collector paused.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connections; the sender is not used again."""
+        ...
