@@ -12,7 +12,7 @@ import pydantic
 
 from dynamodb_wrapper_async import ValidationError
 
-from ._types import ColumnError, Scalar, SparkType, spark_type_of
+from ._types import ColumnError, Long, Scalar, SparkType, spark_type_of
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Columns:
         converters = []
         for position, name in enumerate(names):
             kind = self.kind(name)
-            converters.append((position, name, None if _is_identity(kind) else kind))
+            converters.append((position, name, None if _needs_no_input_conversion(kind) else kind))
         return RowReader(tuple(converters), zone)
 
 
@@ -135,6 +135,10 @@ class RowReader:
 
 def _is_identity(kind: SparkType) -> bool:
     return isinstance(kind, Scalar) and kind.name in {"string", "boolean"}
+
+
+def _needs_no_input_conversion(kind: SparkType) -> bool:
+    return _is_identity(kind) or isinstance(kind, Long)
 
 
 @functools.lru_cache(maxsize=256)

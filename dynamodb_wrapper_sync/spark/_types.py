@@ -109,11 +109,20 @@ class Scalar(SparkType):
     def from_spark(self, value: Any, zone: dt.tzinfo | None) -> Any:
         if self.name == "binary":
             return bytes(value)
+        if self.name == "double":
+            return float(value)  # the model says float: a decimal column is rounded to one
         return value
 
     def check(self, spark_type: Any) -> str | None:
         name = spark_type.typeName()
-        if self.name == "double" and name in {"float", "double", "integer", "long", "short"}:
+        if self.name == "double" and name in {
+            "float",
+            "double",
+            "decimal",
+            "integer",
+            "long",
+            "short",
+        }:
             return None
         return None if name == self.name else _mismatch(spark_type, self)
 

@@ -108,7 +108,7 @@ def test_a_task_killed_mid_partition_is_retried(
         return amount
 
     frame = events_frame(spark, 8_000, 4).withColumn(
-        "amount", udf(die_once, "bigint")(col("amount"))
+        "amount", udf(die_once, "bigint", useArrow=False)(col("amount"))
     )
     save(frame, events)
     items = stored(raw_client, events)
@@ -119,9 +119,9 @@ def test_a_task_killed_mid_partition_is_retried(
 def test_timestamps_are_instants_in_the_session_zone(
     spark: Any, backend: DynamoDBConfig, raw_client: Any
 ) -> None:
-    register(spark)
     zone = spark.conf.get("spark.sql.session.timeZone")
     spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    register(spark)  # takes the session's zone for naive (timestamp_ntz) values
     try:
         create_tables(backend, [Stamped])
         frame = spark.sql(
@@ -141,6 +141,7 @@ def test_timestamps_are_instants_in_the_session_zone(
         )
     finally:
         spark.conf.set("spark.sql.session.timeZone", zone)
+        register(spark)
         delete_tables(backend, [Stamped])
 
 
