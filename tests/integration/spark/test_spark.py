@@ -90,12 +90,12 @@ def test_api_objects_pickle_into_closures(config: DynamoDBConfig) -> None:
 
 
 @pytest.mark.slow
-def test_200k_rows_written_by_executors_and_read_back(
+def test_50k_rows_written_by_executors_and_read_back(
     spark: Any, events: DynamoDBConfig, raw_client: Any
 ) -> None:
     if events.table_prefix.startswith("t_moto_"):
-        pytest.skip("the 200k-row run uses DynamoDB Local; moto gets the smaller test below")
-    count, partitions = 200_000, 8
+        pytest.skip("the 50k-row run uses DynamoDB Local; moto gets the smaller test below")
+    count, partitions = 50_000, 8  # the 200k-row run is the data source's (test_data_source_write)
     written = spark.sparkContext.accumulator(0)
     stats = write_dataframe(
         events_frame(spark, count, partitions),
