@@ -12,7 +12,8 @@ import pydantic
 
 from dynamodb_wrapper_async import ValidationError
 
-from ._types import ColumnError, Long, Scalar, SparkType, spark_type_of
+from ._compile import spark_type_of
+from ._types import ColumnError, Long, Scalar, SparkType
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,16 @@ which DataFrame column types it can be written from (``check``).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import decimal
 import enum
 import functools
 import json
-import types
-import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-import pydantic
+from ._json import to_json
 
 UTC = dt.timezone.utc
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
@@ -41,7 +38,7 @@ DEFAULT_DECIMAL = (38, 18)  # Spark's own choice for Python Decimals
 _EXACT = decimal.Context(prec=200)  # wide enough never to round a DynamoDB number (38 digits)
 _ONE = decimal.Decimal(1)
 
-_SetKind = Literal["list", "set", "frozenset", "tuple"]
+SetKind = Literal["list", "set", "frozenset", "tuple"]
 
 
 class ColumnError(ValueError):
@@ -232,7 +229,7 @@ class Array(SparkType):
     """``list``, ``tuple`` and ``set``: an ``ArrayType``; sets come out sorted."""
 
     element: SparkType
-    kind: _SetKind = "list"
+    kind: SetKind = "list"
 
     def data_type(self) -> Any:
         from pyspark.sql import types as T  # noqa: N812, PLC0415
@@ -357,157 +354,3 @@ class Json(SparkType):
 
     def describe(self) -> str:
         return "JSON string"
-
-
-# ---------------------------------------------------------------- compiling annotations
-
-
-def spark_type_of(annotation: Any, metadata: Sequence[Any] = (), *, where: str = "") -> SparkType:
-    """Compile a field annotation (with its pydantic metadata) into its :class:`SparkType`."""
-    kind: SparkType = _compile(annotation, tuple(metadata), where, ())
-    return kind
-
-
-def _compile(  # noqa: PLR0911 - one return per kind of annotation
-    annotation: Any, metadata: tuple[Any, ...], where: str, seen: tuple[type, ...]
-) -> Any:
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return _compile(args[0], metadata + tuple(args[1:]), where, seen)
-    if origin is Union or origin is types.UnionType:
-        present = [a for a in args if a is not type(None)]
-        return _compile(present[0], metadata, where, seen) if len(present) == 1 else Json()
-    if origin is Literal:
-        return _literal(args)
-    if origin in (list, tuple, set, frozenset) or origin in _SEQUENCES:
-        if not args or (origin is tuple and (len(args) != 2 or args[1] is not Ellipsis)):
-            return Json()
-        element = _compile(args[0], (), where, seen)
-        if isinstance(element, Json):
-            return Json()
-        kind: _SetKind = "list"
-        if origin in (set, frozenset, tuple):
-            kind = origin.__name__
-        return Array(element, kind)
-    if origin in (dict, Mapping) or annotation is dict:
-        if len(args) != 2 or args[0] is not str:
-            return Json()
-        value = _compile(args[1], (), where, seen)
-        return Json() if isinstance(value, Json) else Map(value)
-    if not isinstance(annotation, type):
-        return Json()
-    return _compile_class(annotation, metadata, where, seen)
-
-
-def _compile_class(  # noqa: PLR0911 - one return per kind of class
-    annotation: type, metadata: tuple[Any, ...], where: str, seen: tuple[type, ...]
-) -> SparkType:
-    if issubclass(annotation, enum.Enum):
-        return _literal(tuple(member.value for member in annotation))
-    if issubclass(annotation, bool):
-        return Scalar("boolean", bool)
-    if issubclass(annotation, dt.datetime):
-        return Timestamp()
-    if issubclass(annotation, str):
-        return Scalar("string", str)
-    if issubclass(annotation, int):
-        return Long()
-    if issubclass(annotation, float):
-        return Scalar("double", float)
-    if issubclass(annotation, decimal.Decimal):
-        return _decimal(metadata, where)
-    if issubclass(annotation, bytes):
-        return Scalar("binary", bytes)
-    if issubclass(annotation, pydantic.BaseModel):
-        if annotation in seen:
-            return Json()  # a recursive model has no fixed Spark schema
-        inner = (*seen, annotation)
-        fields = tuple(
-            (name, _compile(info.annotation, tuple(info.metadata), f"{where}.{name}", inner))
-            for name, info in annotation.model_fields.items()
-        )
-        return Struct(annotation.__name__, fields)
-    return Json()
-
-
-def _literal(values: tuple[Any, ...]) -> SparkType:
-    kinds = {type(value) for value in values}
-    if kinds <= {str}:
-        return Enumeration(Scalar("string", str))
-    if kinds <= {int}:
-        return Enumeration(Long())
-    if kinds <= {bool}:
-        return Enumeration(Scalar("boolean", bool))
-    return Json()
-
-
-def _decimal(metadata: tuple[Any, ...], where: str) -> Decimal:
-    digits = next((m.max_digits for m in metadata if getattr(m, "max_digits", None)), None)
-    places = next(
-        (m.decimal_places for m in metadata if getattr(m, "decimal_places", None) is not None),
-        None,
-    )
-    if digits is None and places is None:
-        return Decimal(*DEFAULT_DECIMAL)
-    precision = min(int(digits or DEFAULT_DECIMAL[0]), 38)
-    scale = int(places if places is not None else 0)
-    if not 0 <= scale <= precision:
-        msg = f"{where}: decimal_places {scale} does not fit max_digits {precision}"
-        raise TypeError(msg)
-    return Decimal(precision, scale)
-
-
-_SEQUENCES = (Sequence, typing.Sequence)
-
-
-# ---------------------------------------------------------------- JSON for free-form values
-
-
-def to_json(value: Any) -> str:
-    """Return JSON text of a free-form value, numbers with their exact digits.
-
-    Decimals keep every digit (``json`` would need floats), sets become sorted arrays, bytes
-    base64 strings, datetimes ISO-8601 UTC strings, models objects of their set fields.
-    """
-    parts: list[str] = []
-    _dump(value, parts.append)
-    return "".join(parts)
-
-
-def _dump(value: Any, out: Callable[[str], Any]) -> None:  # noqa: PLR0912 - one case per type
-    if value is None:
-        out("null")
-    elif value is True or value is False:
-        out("true" if value else "false")
-    elif isinstance(value, str):
-        out(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, (int, decimal.Decimal)) and not isinstance(value, enum.Enum):
-        out(str(value))
-    elif isinstance(value, float):
-        out(json.dumps(value))
-    elif isinstance(value, Mapping):
-        out("{")
-        for n, (key, item) in enumerate(sorted(value.items(), key=lambda kv: str(kv[0]))):
-            out("," if n else "")
-            out(json.dumps(str(key), ensure_ascii=False))
-            out(":")
-            _dump(item, out)
-        out("}")
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        out("[")
-        items = sorted(value) if isinstance(value, (set, frozenset)) else value
-        for n, item in enumerate(items):
-            out("," if n else "")
-            _dump(item, out)
-        out("]")
-    elif isinstance(value, (bytes, bytearray)):
-        out(json.dumps(base64.b64encode(value).decode("ascii")))
-    elif isinstance(value, enum.Enum):
-        _dump(value.value, out)
-    elif isinstance(value, dt.datetime) and value.utcoffset() is not None:
-        out(json.dumps(value.astimezone(UTC).isoformat()))
-    elif isinstance(value, pydantic.BaseModel):
-        _dump(value.model_dump(exclude_none=True), out)
-    else:
-        out(json.dumps(str(value), ensure_ascii=False))

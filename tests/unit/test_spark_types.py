@@ -13,9 +13,11 @@ from pydantic import BaseModel, Field
 
 from dynamodb_wrapper_async import GSI, DynamoModel, UtcDateTime, ValidationError
 from dynamodb_wrapper_sync.spark._columns import Columns
+from dynamodb_wrapper_sync.spark._compile import spark_type_of
 from dynamodb_wrapper_sync.spark._filters import plan
+from dynamodb_wrapper_sync.spark._json import to_json
 from dynamodb_wrapper_sync.spark._options import SourceOptions
-from dynamodb_wrapper_sync.spark._types import ColumnError, Decimal, Long, spark_type_of, to_json
+from dynamodb_wrapper_sync.spark._types import ColumnError, Decimal, Long
 
 pytest.importorskip("pyspark")
 from pyspark.sql import datasource as ds
