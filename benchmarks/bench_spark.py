@@ -20,6 +20,7 @@ once on 4,000 rows, so JIT compilation and worker start-up are not measured.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -44,6 +45,7 @@ from dynamodb_wrapper_sync.spark import read_table, register, write_dataframe  #
 
 MODEL = "dynamodb_wrapper_async:PipelineRunLog"
 TICKS = os.sysconf("SC_CLK_TCK")
+UTC = dt.timezone.utc
 
 
 # ------------------------------------------------------------------ CPU of process trees
@@ -134,7 +136,9 @@ def boto3_writer(endpoint: str, table: str) -> Callable[[Iterator[Any]], None]:
                         "run_id": row.run_id,
                         "pipeline_id": row.pipeline_id,
                         "status": row.status,
-                        "start_time": row.start_time.isoformat(),
+                        "start_time": row.start_time.astimezone(UTC).strftime(
+                            "%Y-%m-%dT%H:%M:%S.%fZ"
+                        ),
                         "duration_seconds": Decimal(repr(row.duration_seconds)),
                         "records_processed": row.records_processed,
                         "records_failed": row.records_failed,
