@@ -1,4 +1,4 @@
-"""PySpark: executors write run logs from a DataFrame, a parallel scan reads them back.
+"""PySpark: the `dynamodb` data source writes and reads run logs; the RDD helpers do too.
 
 Run: python examples/pyspark_usage.py   (needs the `spark` extra and Java 17; embedded local
 DynamoDB unless DYNAMODB_ENDPOINT_URL is set)
@@ -18,7 +18,7 @@ from dynamodb_wrapper_sync import (
     PipelineRunLogsWriteApi,
     create_tables,
 )
-from dynamodb_wrapper_sync.spark import read_table, write_dataframe
+from dynamodb_wrapper_sync.spark import read_table, register, write_dataframe
 from dynamodb_wrapper_sync.utils import utc_now
 
 
@@ -35,10 +35,34 @@ def main() -> None:
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    register(spark)  # format("dynamodb")
     try:
         with example_backend() as config:
             create_tables(config)
             batch = f"{utc_now():%Y%m%d%H%M%S}"
+            source = {
+                "model": "dynamodb_wrapper_async:PipelineRunLog",
+                "endpoint_url": str(config.endpoint_url),
+                "region_name": config.region_name,
+                "table_prefix": config.table_prefix,
+                **{k: v for k, v in config.credentials().items() if v is not None},
+            }
+            started = spark.range(1_000, numPartitions=2).selectExpr(
+                f"concat('ds-{batch}-', cast(id as string)) as run_id",
+                "'pipeline-ds' as pipeline_id",
+                "'running' as status",
+                "current_timestamp() as start_time",  # a Spark timestamp: stored in UTC
+                "id as records_processed",
+            )
+            started.write.format("dynamodb").options(**source).mode("append").save()
+            running = (
+                spark.read.format("dynamodb")
+                .options(**source)
+                .load()
+                .filter(f"run_id LIKE 'ds-{batch}-%' AND records_processed >= 900")  # pushed down
+            )
+            print(f"Data source: {running.count()} of 1000 runs have >= 900 records")
+
             runs = spark.range(5_000, numPartitions=4).selectExpr(
                 f"concat('run-{batch}-', cast(id as string)) as run_id",
                 "concat('pipeline-', cast(id % 3 as string)) as pipeline_id",

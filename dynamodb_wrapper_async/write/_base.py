@@ -207,26 +207,36 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
     # ------------------------------------------------------------------ batches
     async def batch_upsert(
         self,
-        items: Iterable[UpsertT] | AsyncIterable[UpsertT],
+        items: Iterable[UpsertT]
+        | AsyncIterable[UpsertT]
+        | Iterable[ModelT]
+        | AsyncIterable[ModelT],
         *,
         progress: Progress = None,
+        keep_managed_fields: bool = False,
     ) -> BatchResult:
         """Write many items with BatchWriteItem, 25 per request, many requests at once.
 
         Accepts any iterable or async iterable (a generator of millions streams with bounded
         memory). BatchWriteItem replaces whole items, so each gets ``created_at`` =
         ``updated_at`` = now and ``version`` = 1; use :meth:`upsert` to keep an item's history.
+        With ``keep_managed_fields=True`` the items are full models (``model``, not the
+        DTO) written with their own ``created_at``, ``updated_at`` and ``version``, as when
+        copying or restoring a table; each must carry valid values for those fields.
         Duplicate keys within one 25-item chunk: the last wins. ``progress`` is a callback
         given each chunk's item count, or True for a tqdm bar (when tqdm is installed).
 
         Raises:
             BatchWriteError: Items that were not written after every retry, exactly.
+            ValidationError: An item is not a valid DTO (or, keeping managed fields, a full
+                model with valid ``created_at``, ``updated_at`` and ``version``), naming it.
         """
         now = utc_now()
         key_names = self.schema.key_names
+        values_of = self._kept_values if keep_managed_fields else self._stored_values
 
-        def request(item: UpsertT) -> WriteRequest[UpsertT]:
-            encoded, key = self._put_request(self._stored_values(item, now))
+        def request(item: Any) -> WriteRequest[Any]:
+            encoded, key = self._put_request(values_of(item, now))
             return WriteRequest(tuple(key.values()), encoded, item, key_names)
 
         with progress_reporter(progress, description="upsert", total=_size(items)) as report:

@@ -215,6 +215,38 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             return values
         return self.model.model_validate(values).__dict__
 
+    def _kept_values(self, item: ModelT, now: dt.datetime) -> dict[str, Any]:
+        """Return the field values of a full model ``item`` as given, managed fields included.
+
+        ``now`` is unused: the item keeps its own stamps. They must be there and valid: aware
+        ``created_at`` and ``updated_at``, ``version`` a positive int, else a ValidationError
+        naming the item's key and the field.
+        """
+        del now
+        if not isinstance(item, self.model):
+            msg = (
+                f"keeping managed fields takes full {self.schema.model_name} items "
+                f"(with created_at, updated_at, version), got {type(item).__name__}"
+            )
+            raise ValidationError(msg, table=self.table_name)
+        values = dict(item.__dict__)
+        key = self.schema.key_of(values)
+        for name in sorted(_MANAGED & self.schema.fields):
+            value = values.get(name)
+            if name == "version":
+                valid = type(value) is int and value >= 1
+                wanted = "a positive int"
+            else:
+                valid = isinstance(value, dt.datetime) and value.utcoffset() is not None
+                wanted = "an aware datetime"
+            if not valid:
+                msg = (
+                    f"{self.schema.model_name}.{name} must be {wanted} to be kept, "
+                    f"got {type(value).__name__}"
+                )
+                raise ValidationError(msg, table=self.table_name, key=key)
+        return values
+
     def _wire_item(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Return (wire item, plain key) of stored values; oversize items are refused."""
         schema = self.schema

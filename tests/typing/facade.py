@@ -66,6 +66,8 @@ def check(config: DynamoDBConfig, since: dt.datetime, dto: PipelineConfigUpsert)
     assert_type(writes.update_pipeline("p", {"is_active": False}), PipelineConfig)
     assert_type(writes.delete_pipeline("p"), None)
     assert_type(writes.batch_upsert([dto]), BatchResult)
+    stored = writes.create_pipeline(dto)
+    assert_type(writes.batch_upsert([stored], keep_managed_fields=True), BatchResult)
 
     table_writes = TableConfigWriteApi(config)
     table_dto = TableConfigUpsert(table_id="t", pipeline_id="p", table_name="n", table_type="s")

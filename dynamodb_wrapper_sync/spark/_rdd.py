@@ -1,34 +1,21 @@
-"""PySpark helpers: write a DataFrame's partitions, read a table with a segment per partition.
+"""RDD helpers (pyspark 3.5 and later): write a DataFrame's partitions, read a table's segments.
 
-pyspark is imported lazily (extra ``spark``); the functions that only run on executors never
-import it. API objects hold configuration only, so the writer and reader pickle into Spark
-closures; on each executor the first call builds one pooled client per Python worker, reused
-by every later task of that worker (Spark reuses its Python workers by default).
-
-A partition's writes are complete when the partition function returns: executors leave with
+They convert values with the same mapping as the data source (``_types``). API objects hold
+configuration only, so the writer and reader pickle into Spark closures; on each executor the
+first call builds one pooled client per Python worker, reused by its later tasks. A
+partition's writes are complete when the partition function returns: executors leave with
 ``os._exit``, so nothing waits for interpreter exit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import enum
-import json
-import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from dynamodb_wrapper_async import DynamoModel, ViewModel, WriteModel, pool_stats
 
-__all__ = [
-    "PartitionWriter",
-    "SegmentReader",
-    "read_table",
-    "spark_schema",
-    "write_dataframe",
-]
+from ._columns import Columns
 
 UpsertT = TypeVar("UpsertT", bound=WriteModel)
 Transform = Callable[[dict[str, Any]], Any]
@@ -50,8 +37,10 @@ class PartitionWriter(Generic[UpsertT]):
 
     Use with ``rdd.mapPartitions(writer)`` to get one stats dict per partition back, or
     ``df.foreachPartition(writer.consume)``. ``transform`` maps a row's dict to the DTO's
-    fields (default: the dict as is); rows whose fields the DTO does not declare are refused
-    by the DTO, as anywhere else.
+    fields (default: the dict as is); the result's values are then converted from Spark's
+    types as the model's annotations say (naive timestamps are the worker's local time, as
+    pyspark makes them; JSON strings become dicts), and fields the DTO does not declare are
+    refused by the DTO, as anywhere else.
 
     Attributes:
         write_api: A blocking write API (e.g. ``PipelineRunLogsWriteApi(config)``) or a
@@ -65,11 +54,14 @@ class PartitionWriter(Generic[UpsertT]):
     accumulator: Any = field(default=None)
 
     def _dtos(self, rows: Iterable[Any]) -> Iterator[Any]:
-        model: type[WriteModel] = self.write_api.async_api.upsert_model
+        core = self.write_api.async_api
+        dto: type[WriteModel] = core.upsert_model
+        columns = Columns.of(core.model)
+        reader = columns.reader_of(columns.names, None)
         for row in rows:
             values = _as_dict(row)
             shaped = self.transform(values) if self.transform is not None else values
-            yield shaped if isinstance(shaped, model) else model(**shaped)
+            yield shaped if isinstance(shaped, dto) else dto(**reader.mapping(shaped))
 
     def __call__(self, rows: Iterable[Any]) -> Iterator[dict[str, int]]:
         """Write the partition; yield one dict of counts and worker statistics."""
@@ -91,10 +83,10 @@ class PartitionWriter(Generic[UpsertT]):
 
 @dataclass
 class SegmentReader:
-    """A picklable partition function reading parallel-scan segments as dicts.
+    """A picklable partition function reading parallel-scan segments as Spark tuples.
 
     The input partition holds segment numbers (``sc.parallelize(range(n), n)``); each yields
-    the items of that segment, as plain dicts shaped by ``fields``.
+    the items of that segment as tuples of Spark values in the order of ``fields``.
     """
 
     read_api: Any
@@ -102,20 +94,19 @@ class SegmentReader:
     fields: Sequence[str]
     filters: Any = None
 
-    def __call__(self, segments: Iterable[int]) -> Iterator[dict[str, Any]]:
+    def __call__(self, segments: Iterable[int]) -> Iterator[tuple[Any, ...]]:
         """Yield the items of each segment in this partition."""
-        projection = list(self.fields)
+        columns = Columns.of(self.read_api.async_api.model, list(self.fields))
         for segment in segments:
             stream = self.read_api.scan_iter(
                 filters=self.filters,
-                projection=projection,
+                projection=list(self.fields),
                 segments=self.total_segments,
                 segment=segment,
             )
             with stream:
-                for item in stream:
-                    values = item.model_dump()
-                    yield {name: _to_spark_value(values.get(name)) for name in projection}
+                for page in stream.pages():
+                    yield from columns.rows(page)
 
 
 def write_dataframe(
@@ -146,67 +137,21 @@ def read_table(
 ) -> Any:
     """Load a table into a DataFrame: one parallel-scan segment per Spark partition.
 
-    The schema comes from the read API's view model (``spark_schema``); ``projection`` picks
-    columns. Maps become JSON strings.
+    The schema comes from the model (``spark_schema``); ``projection`` picks columns.
     """
-    view: type[ViewModel] = read_api.async_api.view
-    fields = list(projection) if projection is not None else list(view.model_fields)
+    model: type[DynamoModel] = read_api.async_api.model
+    fields = list(projection) if projection is not None else list(model.model_fields)
     total = segments or spark.sparkContext.defaultParallelism
     reader = SegmentReader(read_api, total, fields, filters)
     rdd = spark.sparkContext.parallelize(range(total), total).mapPartitions(reader)
-    return spark.createDataFrame(rdd, schema=spark_schema(view, fields))
+    return spark.createDataFrame(rdd, schema=spark_schema(model, fields))
 
 
 def spark_schema(
     model: type[DynamoModel] | type[ViewModel], fields: Sequence[str] | None = None
 ) -> Any:
-    """Return the Spark StructType of a model's fields (all nullable)."""
-    from pyspark.sql import types as T  # noqa: N812, PLC0415 - pyspark is an optional extra
+    """Return the Spark StructType of a model's fields (all nullable).
 
-    def spark_type(annotation: Any) -> Any:
-        origin = typing.get_origin(annotation)
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if origin is typing.Annotated:
-            return spark_type(args[0])
-        if origin in (typing.Union, _UnionType) and len(args) == 1:
-            return spark_type(args[0])
-        if origin in (list, tuple, set, frozenset, Sequence) and args:
-            return T.ArrayType(spark_type(args[0]))
-        simple = {
-            bool: T.BooleanType(),
-            int: T.LongType(),
-            float: T.DoubleType(),
-            decimal.Decimal: T.DoubleType(),
-            str: T.StringType(),
-            dt.datetime: T.TimestampType(),
-            dt.date: T.DateType(),
-            bytes: T.BinaryType(),
-        }
-        if isinstance(annotation, type):
-            for base, kind in simple.items():
-                if issubclass(annotation, base):
-                    return kind
-            if issubclass(annotation, enum.Enum):
-                return T.StringType()
-        return T.StringType()  # maps and anything nested: a JSON string
-
-    names = list(fields) if fields is not None else list(model.model_fields)
-    return T.StructType(
-        [
-            T.StructField(name, spark_type(model.model_fields[name].annotation), nullable=True)
-            for name in names
-        ]
-    )
-
-
-def _to_spark_value(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, Mapping):
-        return json.dumps(value, default=str, sort_keys=True)
-    return value
-
-
-_UnionType = type(int | str)
+    The types are the data source's (see the README's types table).
+    """
+    return Columns.of(model, fields).schema()

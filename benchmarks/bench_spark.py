@@ -1,0 +1,323 @@
+"""Spark write and read throughput: the data source, the RDD helpers and what users write today.
+
+One run starts DynamoDB Local and a Spark standalone cluster (a master and two 1-core workers,
+separate JVMs on 127.0.0.1), then writes N run logs with each writer into its own table and
+reads a table back with each reader, checking counts and a checksum every time:
+
+- writers: ``df.write.format("dynamodb")``, ``write_dataframe`` (RDD helper), and boto3's
+  ``Table.batch_writer`` in ``foreachPartition``;
+- readers: ``spark.read.format("dynamodb")``, ``read_table`` (RDD helper), and a boto3
+  parallel scan on the driver into ``createDataFrame``.
+
+Printed per phase: rows/s, CPU per row of the executors (worker JVMs and everything under
+them: executor JVMs, Python daemons and workers) and of the driver (this process and its
+JVM, not DynamoDB Local), and the ratios the targets are stated in. Every path first runs
+once on 4,000 rows, so JIT compilation and worker start-up are not measured.
+
+    .venv/bin/python benchmarks/bench_spark.py [--rows 1000000] [--partitions 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+from _servers import CREDENTIALS, dynamodb_local  # noqa: E402
+from _spark_cluster import standalone_cluster, wait_for_executors  # noqa: E402
+
+import dynamodb_wrapper_sync as sync  # noqa: E402
+from dynamodb_wrapper_async import DynamoDBConfig, PipelineRunLog  # noqa: E402
+from dynamodb_wrapper_sync.spark import read_table, register, write_dataframe  # noqa: E402
+
+MODEL = "dynamodb_wrapper_async:PipelineRunLog"
+TICKS = os.sysconf("SC_CLK_TCK")
+UTC = dt.timezone.utc
+
+
+# ------------------------------------------------------------------ CPU of process trees
+def _tree_cpu(root: int, *, skip: frozenset[int] = frozenset()) -> float:
+    """CPU seconds of ``root`` and every live descendant (but ``skip`` and theirs), plus
+    children they reaped."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        stats[int(entry)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in skip:
+            continue
+        fields = stats.get(pid)
+        if fields is not None:  # utime, stime, cutime, cstime
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
+        todo.extend(children.get(pid, []))
+    return total
+
+
+@dataclass
+class Phase:
+    name: str
+    rows: int
+    seconds: float
+    executor_cpu: float
+    driver_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+
+def measure(name: str, rows: int, workers: list[int], action: Callable[[], None]) -> Phase:
+    def cpu() -> tuple[float, float]:
+        return sum(_tree_cpu(p) for p in workers), _tree_cpu(os.getpid())
+
+    exec_before, driver_before = cpu()
+    start = time.perf_counter()
+    action()
+    seconds = time.perf_counter() - start
+    exec_after, driver_after = cpu()
+    phase = Phase(name, rows, seconds, exec_after - exec_before, driver_after - driver_before)
+    print(
+        f"  {name:<34} {phase.rate:>9,.0f} rows/s  "
+        f"executors {phase.executor_cpu / rows * 1e6:>6.1f}"
+        f" µs/row  driver {phase.driver_cpu / rows * 1e6:>6.1f} µs/row  ({seconds:.1f} s)",
+        flush=True,
+    )
+    return phase
+
+
+# ------------------------------------------------------------------ the rows and the writers
+def runs_frame(spark: Any, rows: int, partitions: int) -> Any:
+    return spark.range(rows, numPartitions=partitions).selectExpr(
+        "concat('run-', lpad(cast(id as string), 8, '0')) as run_id",
+        "concat('pipeline-', cast(id % 50 as string)) as pipeline_id",
+        "case when id % 10 = 0 then 'failed' else 'success' end as status",
+        "timestamp'2024-01-01 00:00:00' + make_interval(0, 0, 0, 0, 0, 0, id) as start_time",
+        "cast(id % 977 as double) / 4 as duration_seconds",
+        "id as records_processed",
+        "cast(id % 3 as bigint) as records_failed",
+    )
+
+
+def boto3_writer(endpoint: str, table: str) -> Callable[[Iterator[Any]], None]:
+    def write(rows: Iterator[Any]) -> None:
+        import boto3 as boto  # on the executor
+
+        resource = boto.resource(
+            "dynamodb", endpoint_url=endpoint, region_name="us-east-1", **CREDENTIALS
+        )
+        stamp = "2024-01-01T00:00:00.000000Z"
+        with resource.Table(table).batch_writer() as batch:
+            for row in rows:
+                batch.put_item(
+                    Item={
+                        "run_id": row.run_id,
+                        "pipeline_id": row.pipeline_id,
+                        "status": row.status,
+                        "start_time": row.start_time.astimezone(UTC).strftime(
+                            "%Y-%m-%dT%H:%M:%S.%fZ"
+                        ),
+                        "duration_seconds": Decimal(repr(row.duration_seconds)),
+                        "records_processed": row.records_processed,
+                        "records_failed": row.records_failed,
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                        "version": 1,
+                    }
+                )
+
+    return write
+
+
+def boto3_scan(endpoint: str, table: str, segments: int) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **CREDENTIALS)
+    deserializer = TypeDeserializer()
+
+    def segment(n: int) -> list[dict[str, Any]]:
+        out = []
+        paginator = client.get_paginator("scan")
+        for page in paginator.paginate(TableName=table, Segment=n, TotalSegments=segments):
+            for item in page["Items"]:
+                values = {k: deserializer.deserialize(v) for k, v in item.items()}
+                out.append(
+                    {
+                        "run_id": values["run_id"],
+                        "pipeline_id": values["pipeline_id"],
+                        "status": values["status"],
+                        "duration_seconds": float(values["duration_seconds"]),
+                        "records_processed": int(values["records_processed"]),
+                    }
+                )
+        return out
+
+    with ThreadPoolExecutor(segments) as pool:
+        return [row for rows in pool.map(segment, range(segments)) for row in rows]
+
+
+def count_items(endpoint: str, table: str) -> int:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **CREDENTIALS)
+    total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
+    while True:
+        page = client.scan(**kwargs)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def main() -> None:  # noqa: PLR0915 - one linear script
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--partitions", type=int, default=8)
+    args = parser.parse_args()
+    rows, partitions = args.rows, args.partitions
+    expected_sum = rows * (rows - 1) // 2
+
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+
+    with dynamodb_local() as endpoint, standalone_cluster(2) as cluster:
+        workers = [p.pid for p in cluster.processes[1:]]
+        base = DynamoDBConfig(endpoint_url=endpoint, **CREDENTIALS)
+        spark = (
+            SparkSession.builder.master(cluster.master_url)
+            .appName("bench-spark")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.executor.memory", "768m")
+            .config("spark.python.worker.reuse", "true")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        wait_for_executors(spark, 2)
+        register(spark)
+        configs = {
+            name: base.model_copy(update={"table_prefix": f"{name}_"})
+            for name in ("ds", "rdd", "boto3")
+        }
+        for config in configs.values():
+            sync.create_tables(config, [PipelineRunLog])
+
+        def options(config: DynamoDBConfig) -> dict[str, str]:
+            return {
+                "model": MODEL,
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "table_prefix": config.table_prefix,
+                **CREDENTIALS,
+            }
+
+        def check(frame: Any) -> None:
+            got = frame.selectExpr("count(*) AS n", "sum(records_processed) AS s").collect()[0]
+            if (got["n"], got["s"]) != (rows, expected_sum):
+                msg = f"read {got['n']} rows summing to {got['s']}, expected {rows}, {expected_sum}"
+                raise SystemExit(msg)
+
+        warm = base.model_copy(update={"table_prefix": "warmup_"})
+        sync.create_tables(warm, [PipelineRunLog])
+        small = runs_frame(spark, 4_000, partitions)  # JIT and Python workers warm for every path
+        small.write.format("dynamodb").options(**options(warm)).mode("append").save()
+        write_dataframe(small, sync.PipelineRunLogsWriteApi(warm))
+        small.foreachPartition(boto3_writer(endpoint, warm.table_name("pipeline_run_logs")))
+        spark.read.format("dynamodb").options(**options(warm)).load().count()
+        read_table(spark, sync.PipelineRunLogsReadApi(warm), segments=partitions).count()
+
+        frame = runs_frame(spark, rows, partitions)
+        print(f"{rows:,} run logs, {partitions} partitions, 2 executors of 1 core", flush=True)
+        print("write:")
+        ds_write = measure(
+            "data source  format('dynamodb')",
+            rows,
+            workers,
+            lambda: (
+                frame.write.format("dynamodb")
+                .options(**options(configs["ds"]))
+                .mode("append")
+                .save()
+            ),
+        )
+        rdd_write = measure(
+            "RDD helper   write_dataframe",
+            rows,
+            workers,
+            lambda: write_dataframe(frame, sync.PipelineRunLogsWriteApi(configs["rdd"])),
+        )
+        boto_write = measure(
+            "boto3 batch_writer foreachPartition",
+            rows,
+            workers,
+            lambda: frame.foreachPartition(
+                boto3_writer(endpoint, configs["boto3"].table_name("pipeline_run_logs"))
+            ),
+        )
+        for name, config in configs.items():
+            stored = count_items(endpoint, config.table_name("pipeline_run_logs"))
+            if stored != rows:
+                msg = f"{name} wrote {stored} of {rows} rows"
+                raise SystemExit(msg)
+        print("read (then count and sum on Spark):")
+        ds_read = measure(
+            "data source  format('dynamodb')",
+            rows,
+            workers,
+            lambda: check(
+                spark.read.format("dynamodb")
+                .options(**options(configs["ds"]), segments=str(partitions))
+                .load()
+            ),
+        )
+        rdd_read = measure(
+            "RDD helper   read_table",
+            rows,
+            workers,
+            lambda: check(
+                read_table(spark, sync.PipelineRunLogsReadApi(configs["ds"]), segments=partitions)
+            ),
+        )
+        boto_read = measure(
+            "boto3 parallel scan + createDataFrame",
+            rows,
+            workers,
+            lambda: check(
+                spark.createDataFrame(
+                    boto3_scan(endpoint, configs["ds"].table_name("pipeline_run_logs"), partitions),
+                    "run_id string, pipeline_id string, status string, duration_seconds double, "
+                    "records_processed bigint",
+                )
+            ),
+        )
+        print("ratios:")
+        print(f"  data-source write vs boto3 batch_writer: {ds_write.rate / boto_write.rate:.2f}x")
+        print(f"  data-source write vs RDD helper:         {ds_write.rate / rdd_write.rate:.2f}x")
+        print(f"  data-source read vs RDD helper:          {ds_read.rate / rdd_read.rate:.2f}x")
+        print(f"  data-source read vs boto3 scan:          {ds_read.rate / boto_read.rate:.2f}x")
+        spark.stop()
+
+
+if __name__ == "__main__":
+    main()
