@@ -171,20 +171,20 @@ class Expression:
         return token
 
     def _or(self, item: Mapping[str, Any]) -> bool:
-        result = self._and(item)
-        while self._peek.upper() == "OR":
-            self._take()
-            right = self._and(item)
-            result = result or right
-        return result
+        return any(self._joined("OR", self._and, item))
 
     def _and(self, item: Mapping[str, Any]) -> bool:
-        result = self._not(item)
-        while self._peek.upper() == "AND":
+        return all(self._joined("AND", self._not, item))
+
+    def _joined(
+        self, word: str, part: Callable[[Mapping[str, Any]], bool], item: Mapping[str, Any]
+    ) -> list[bool]:
+        """Evaluate ``part (word part)*``; every part is read, whatever the earlier ones gave."""
+        results = [part(item)]
+        while self._peek.upper() == word:
             self._take()
-            right = self._not(item)
-            result = result and right
-        return result
+            results.append(part(item))
+        return results
 
     def _not(self, item: Mapping[str, Any]) -> bool:
         if self._peek.upper() == "NOT":

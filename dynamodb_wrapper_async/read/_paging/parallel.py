@@ -73,9 +73,10 @@ async def parallel_pages(
 
     The segments run in a task group inside a task of their own: in the sync facade each
     page is pulled by a new task, and a task group must be left by the task that entered it.
-    At most one page per segment waits here unread. Closing this generator, or cancelling
-    the task reading it, cancels every segment and waits until all have stopped; a failed
-    segment stops the others and is raised here once they have.
+    The buffer holds one page per segment (a segment whose next page does not fit waits).
+    Closing this generator, or cancelling the task reading it, cancels every segment and
+    waits until all have stopped; a failed segment stops the others and is raised here once
+    they have.
     """
     send, receive = anyio.create_memory_object_stream[list[T] | _Failed](len(requests))
     runner = asyncio.create_task(_run_segments(config, requests, convert, send))
