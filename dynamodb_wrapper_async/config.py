@@ -43,7 +43,7 @@ def _hide(value: SecretStr | str | None) -> SecretStr | None:
 _SECRET_FIELDS = frozenset({"aws_access_key_id", "aws_secret_access_key", "aws_session_token"})
 
 #: A credential: given as ``str`` (or ``SecretStr``), always held as ``SecretStr``.
-Secret = Annotated[SecretStr | str | None, AfterValidator(_hide)]
+_Secret = Annotated[SecretStr | str | None, AfterValidator(_hide)]
 
 
 class DynamoDBConfig(ValidatedModel):
@@ -74,9 +74,9 @@ class DynamoDBConfig(ValidatedModel):
     _hide_cause: ClassVar[bool] = True
 
     region_name: str = "us-east-1"
-    aws_access_key_id: Secret = None
-    aws_secret_access_key: Secret = None
-    aws_session_token: Secret = None
+    aws_access_key_id: _Secret = None
+    aws_secret_access_key: _Secret = None
+    aws_session_token: _Secret = None
     profile_name: str | None = None
     endpoint_url: str | None = None
     table_prefix: str = ""

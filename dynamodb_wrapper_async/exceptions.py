@@ -10,7 +10,8 @@ The hierarchy::
     +-- ConflictError                    failed condition, version mismatch, cancelled transaction
     +-- ConnectionError (builtins.ConnectionError)
     |                                    the endpoint could not be reached or the connection broke
-    +-- RetryableError                   throttling or 5xx that outlived the retries
+    +-- RetryableError                   throttling or 5xx that outlived the retries, or a
+    |                                    table that did not become ACTIVE (or gone) in time
     +-- BatchWriteError                  a batch left items unwritten; carries exactly those items
 
 Context fields are keyword-only with defaults, so every exception pickles and unpickles with
@@ -161,7 +162,10 @@ class ConnectionError(DynamoDBWrapperError, builtins.ConnectionError):
 
 
 class RetryableError(DynamoDBWrapperError):
-    """Throttling or a server error persisted after every retry.
+    """Throttling or a server error persisted, or a table did not settle in time.
+
+    Trying later may work. Raised when throttling or a 5xx outlived every retry, and when a
+    table did not reach the state ``create_tables``/``delete_tables`` waited for.
 
     Attributes:
         unprocessed_keys: For a batch read, the keys that were never read.

@@ -10,7 +10,7 @@ from typing import Any
 
 from ._engine import gateway as _gateway
 from .config import DynamoDBConfig
-from .exceptions import ConflictError, TableNotFoundError
+from .exceptions import ConflictError, RetryableError, TableNotFoundError
 from .models import DynamoModel, PipelineConfig, PipelineRunLog, TableConfig
 
 __all__ = ["DEFAULT_MODELS", "TableInfo", "create_tables", "delete_tables", "table_definition"]
@@ -52,6 +52,9 @@ async def create_tables(
     """Create each model's table (on-demand billing, its GSIs and TTL) and wait until active.
 
     Tables that exist already are left as they are, so a second call is a no-op.
+
+    Raises:
+        RetryableError: A table is not ACTIVE ``timeout`` seconds after it was asked for.
     """
     return list(await asyncio.gather(*(_create(config, m, timeout) for m in models)))
 
@@ -65,6 +68,9 @@ async def delete_tables(
     """Delete each model's table and wait until it is gone; return the names deleted.
 
     Tables that do not exist are skipped.
+
+    Raises:
+        RetryableError: A table still exists ``timeout`` seconds after DeleteTable.
     """
     names = await asyncio.gather(*(_delete(config, m, timeout) for m in models))
     return [name for name in names if name is not None]
@@ -131,14 +137,14 @@ async def _delete(config: DynamoDBConfig, model: type[DynamoModel], timeout: flo
         if error.aws_code != "ResourceInUseException":
             raise
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         try:
-            await _describe(config, name)
+            table = await _describe(config, name)
         except TableNotFoundError:
             return name
+        if time.monotonic() > deadline:
+            raise _not_yet(name, table, f"still exists {timeout:g}s after DeleteTable", "delete")
         await asyncio.sleep(0.2)
-    msg = f"table {name} still exists {timeout:.0f}s after DeleteTable"
-    raise TimeoutError(msg)
 
 
 async def _describe(config: DynamoDBConfig, name: str) -> dict[str, Any]:
@@ -158,10 +164,23 @@ async def _wait_active(config: DynamoDBConfig, name: str, timeout: float) -> Non
         ):
             return
         if time.monotonic() > deadline:
-            msg = f"table {name} not active {timeout:.0f}s after CreateTable"
-            raise TimeoutError(msg)
+            raise _not_yet(name, table, f"not active {timeout:g}s after CreateTable", "create")
         await asyncio.sleep(delay)
         delay = min(delay * 2, 2.0)
+
+
+def _not_yet(name: str, table: dict[str, Any], what: str, verb: str) -> RetryableError:
+    """Return the error of a table that did not reach the state waited for.
+
+    It may still get there, so waiting longer (a larger ``timeout``) or calling again later
+    can succeed.
+    """
+    status = table.get("TableStatus", "unknown")
+    return RetryableError(
+        f"table {name} {what} (status {status}); call {verb}_tables again to wait longer",
+        operation=f"{verb}_tables",
+        table=name,
+    )
 
 
 async def _enable_ttl(config: DynamoDBConfig, name: str, attribute: str) -> None:

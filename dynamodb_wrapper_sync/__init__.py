@@ -1,10 +1,10 @@
 """dynamodb-wrapper, blocking facade: the async core run on one loop thread per process.
 
 Every class and method has the same name as in ``dynamodb_wrapper_async``; methods block and
-``*_iter`` methods return plain iterators. Models, config and exceptions are the very same
-objects as the core's, so ``except dynamodb_wrapper_sync.ConflictError`` catches core errors.
-Safe from Jupyter (a running loop in the calling thread), from many threads and in forked
-PySpark workers.
+``*_iter`` methods return a :class:`SyncItemStream` (a plain, closeable iterator). Models,
+config and exceptions are the very same objects as the core's, so
+``except dynamodb_wrapper_sync.ConflictError`` catches core errors. Safe from Jupyter (a
+running loop in the calling thread), from many threads and in forked PySpark workers.
 """
 
 from dynamodb_wrapper_async import BatchResult as BatchResult
@@ -36,6 +36,7 @@ from dynamodb_wrapper_async.models import UtcDateTime as UtcDateTime
 from dynamodb_wrapper_async.models import ViewModel as ViewModel
 from dynamodb_wrapper_async.models import WriteModel as WriteModel
 
+from ._bridge import SyncItemStream as SyncItemStream
 from .generic import ReadApi as ReadApi
 from .generic import WriteApi as WriteApi
 from .read import PipelineConfigReadApi as PipelineConfigReadApi
@@ -71,6 +72,7 @@ __all__ = [
     "ReadApi",
     "RetryableError",
     "RunStatus",
+    "SyncItemStream",
     "TableConfig",
     "TableConfigReadApi",
     "TableConfigUpsert",

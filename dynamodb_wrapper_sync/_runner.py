@@ -2,7 +2,8 @@
 
 - Started lazily on first use, never at import.
 - Works from any thread, including one that already runs a loop (Jupyter), because the
-  coroutine runs on our own loop thread and the caller waits on a concurrent future.
+  coroutine runs on our own loop thread and the caller waits on a plain lock that the
+  coroutine's driver releases on the loop (see ``_Call``).
 - Fork-safe: a child process (PySpark workers are forked) sees a new pid and starts its own
   loop; the parent's loop, thread and lock are dropped (a lock held at fork stays held, and
   an inherited loop has no thread while ``is_running()`` may still say True).

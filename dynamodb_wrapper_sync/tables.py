@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dynamodb_wrapper_async import tables as _core
-from dynamodb_wrapper_async.tables import DEFAULT_MODELS, TableInfo
+from dynamodb_wrapper_async.tables import DEFAULT_MODELS as DEFAULT_MODELS
+from dynamodb_wrapper_async.tables import TableInfo as TableInfo
 
 from ._bridge import blocking_function
 

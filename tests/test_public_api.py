@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 from importlib import resources
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -40,21 +42,55 @@ def isort_order(name: str) -> tuple[int, str]:
     return kind, name
 
 
+def public_names(module: ModuleType) -> set[str]:
+    """The names a module makes public, by the rule type checkers apply (PEP 484's explicit
+    re-export): what it defines at top level (functions, classes, assignments) and what it
+    imports as ``import X as X`` / ``from m import X as X``; a plain import stays private."""
+    public: set[str] = set()
+    for node in ast.parse(inspect.getsource(module)).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            public.add(node.name)
+        elif isinstance(node, ast.Assign):
+            public.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            public.add(node.target.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            public.update(a.asname for a in node.names if a.asname == a.name.rsplit(".")[-1])
+    return {name for name in public if not name.startswith("_")}
+
+
+def all_problems(module: ModuleType) -> list[str]:
+    """What is wrong with ``module.__all__``: order, public names missing, names extra."""
+    exported = list(module.__all__)
+    problems = []
+    if exported != sorted(exported, key=isort_order):
+        problems.append("not sorted")
+    public = public_names(module)
+    problems += [f"missing {name}" for name in sorted(public - set(exported))]
+    problems += [f"not public: {name}" for name in sorted(set(exported) - public)]
+    problems += [f"absent: {name}" for name in exported if not hasattr(module, name)]
+    return problems
+
+
 @pytest.mark.parametrize("name", PACKAGES + MODULES)
 def test_all_is_sorted_and_complete(name: str) -> None:
     module = importlib.import_module(name)
-    exported = module.__all__
-    assert exported == sorted(exported, key=isort_order)
-    public = {
-        n
-        for n, value in vars(module).items()
-        if not n.startswith("_")
-        and not inspect.ismodule(value)
-        and getattr(value, "__module__", None) == name
-    }
-    assert public <= set(exported)
-    for n in exported:
-        assert hasattr(module, n), n
+    assert module.__all__, name
+    assert all_problems(module) == []
+
+
+@pytest.mark.parametrize("name", PACKAGES + MODULES)
+def test_the_check_fails_when_a_public_name_is_left_out(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each module's check can fail: drop any one public name from ``__all__``."""
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    for left_out in exported:
+        monkeypatch.setattr(module, "__all__", [n for n in exported if n != left_out])
+        assert all_problems(module) == [f"missing {left_out}"]
+    monkeypatch.setattr(module, "__all__", exported[::-1])
+    assert ("not sorted" in all_problems(module)) == (len(exported) > 1)
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from boto3.dynamodb.conditions import ConditionBase
@@ -17,7 +17,7 @@ from .._table_api import ModelT, TableApi
 from .._tokens import query_scope
 from ..exceptions import ItemNotFoundError, ValidationError
 from ..models import ViewModel
-from ._paging import PageRequest, collect_page, iterate_pages
+from ._paging import PageRequest, collect_page, iterate_pages, parallel_pages
 
 ViewT = TypeVar("ViewT", bound=ViewModel)
 
@@ -170,18 +170,24 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         *,
         filters: Filters | None = None,
         projection: Sequence[str] | None = None,
+        last_key: str | None = None,
         segments: int = 1,
         segment: int | None = None,
     ) -> ItemStream[ViewT]:
         """Stream the whole table; ``segments`` > 1 runs a parallel scan, merged as it comes.
 
         With ``segment`` set, stream only that one of the ``segments`` parallel-scan segments
-        (0-based): how Spark reads a table with one segment per partition.
+        (0-based): how Spark reads a table with one segment per partition. ``last_key`` (a
+        ``next_key`` of :meth:`scan`) resumes a whole-table scan, so it goes with
+        ``segments=1`` only.
         """
         request = self._scan_request(filters, projection)
         given: object = segments
         if isinstance(given, bool) or not isinstance(given, int) or not 1 <= given <= 1_000_000:
             msg = f"segments must be a positive integer, got {segments!r}"
+            raise ValidationError(msg)
+        if last_key is not None and (segments > 1 or segment is not None):
+            msg = "last_key resumes a whole-table scan: use it with segments=1 and no segment"
             raise ValidationError(msg)
         if segment is not None:
             chosen: object = segment
@@ -190,9 +196,11 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
                 raise ValidationError(msg)
             return self._stream(request.for_segment(chosen, given), None)
         if segments == 1:
-            return self._stream(request, None)
+            return self._stream(request, last_key)
         parts = [request.for_segment(n, segments) for n in range(segments)]
-        return ItemStream(lambda: self._merged_pages(parts))
+        return ItemStream(
+            functools.partial(parallel_pages, self.config, parts, self.view.validate_many)
+        )
 
     # ------------------------------------------------------------------ building blocks
     def _request_for(
@@ -279,46 +287,18 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         )  # fmt: skip
 
     async def _page(self, request: PageRequest, limit: int, last_key: str | None) -> Page[ViewT]:
-        values, token = await collect_page(self.config, request, limit=limit, last_key=last_key)
-        return self.view.validate_many(values), token
+        return await collect_page(
+            self.config, request, self.view.validate_many, limit=limit, last_key=last_key
+        )
 
     def _stream(self, request: PageRequest, last_key: str | None) -> ItemStream[ViewT]:
-        async def pages() -> AsyncIterator[list[ViewT]]:
-            async for views in iterate_pages(
-                self.config, request, self.view.validate_many, last_key=last_key
-            ):
-                yield views
-
-        return ItemStream(pages)
-
-    async def _merged_pages(self, requests: Sequence[PageRequest]) -> AsyncIterator[list[ViewT]]:
-        """Run every segment concurrently and yield their pages as they arrive."""
-        queue: asyncio.Queue[list[ViewT] | BaseException | None] = asyncio.Queue(len(requests))
-
-        async def pump(request: PageRequest) -> None:
-            try:
-                async for page in self._stream(request, None).pages():
-                    await queue.put(page)
-            except Exception as error:  # noqa: BLE001 - re-raised by the consumer below
-                await queue.put(error)
-            else:
-                await queue.put(None)
-
-        tasks = [asyncio.create_task(pump(request)) for request in requests]
-        try:
-            running = len(tasks)
-            while running:
-                page = await queue.get()
-                if page is None:
-                    running -= 1
-                elif isinstance(page, BaseException):
-                    raise page
-                else:
-                    yield page
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        """Return the stream of every page of ``request``, from right after ``last_key``."""
+        start = request.start_key(last_key)  # a bad token fails here, before any request
+        return ItemStream(
+            functools.partial(
+                iterate_pages, self.config, request, self.view.validate_many, start=start
+            )
+        )
 
 
 def time_window(since: Any, until: Any) -> tuple[str | None, Any, Any]:

@@ -50,10 +50,17 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         *,
         projection: Sequence[str] | None = None,
         filters: Filters | None = None,
+        last_key: str | None = None,
         segments: int = 1,
     ) -> ItemStream[PipelineRunLogView]:
-        """Stream every run; ``segments`` > 1 scans in parallel."""
-        return self.scan_iter(filters=filters, projection=projection, segments=segments)
+        """Stream every run; ``segments`` > 1 scans in parallel.
+
+        ``last_key`` (a ``next_key`` of :meth:`scan_for_all_runs`) resumes a scan with
+        ``segments=1``.
+        """
+        return self.scan_iter(
+            filters=filters, projection=projection, last_key=last_key, segments=segments
+        )
 
     async def query_by_status(
         self,

@@ -16,7 +16,7 @@ from .._json import encode_part
 from .._table_api import KeyInput, ModelT
 from ..exceptions import ConflictError
 from ..utils import utc_now
-from ._requests import UpsertT, WriteRequests
+from ._requests import UpsertT, WriteRequests, restate_conflict
 from ._transactions import TransactAction, transact
 
 
@@ -29,7 +29,8 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             model = Dataset
             upsert_model = DatasetUpsert
 
-    ``created_at``, ``updated_at`` and ``version`` are managed here when the model has them.
+    The server-managed fields (``MANAGED_FIELDS``: ``created_at``, ``updated_at``,
+    ``version``) are set here when the model has them.
     """
 
     # ------------------------------------------------------------------ single items
@@ -46,15 +47,8 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             if error.retries and error.item and decode_item(error.item) == decode_item(wire):
                 return full  # our own earlier attempt was applied; its answer was lost
             msg = f"{self.schema.model_name} already exists"
-            raise ConflictError(
-                msg,
-                operation="create",
-                table=self.table_name,
-                key=key,
-                aws_code=error.aws_code,
-                request_id=error.request_id,
-                retries=error.retries,
-                item=error.item,
+            raise restate_conflict(
+                error, msg, operation="create", table=self.table_name, key=key
             ) from error
         return full
 
@@ -151,14 +145,8 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             if error.item is None:
                 raise self._not_found(plain_key, "delete") from error
             msg = "delete condition failed"
-            raise ConflictError(
-                msg,
-                operation="delete",
-                table=self.table_name,
-                key=plain_key,
-                aws_code=error.aws_code,
-                retries=error.retries,
-                item=error.item,
+            raise restate_conflict(
+                error, msg, operation="delete", table=self.table_name, key=plain_key
             ) from error
 
     # ------------------------------------------------------------------ transactions

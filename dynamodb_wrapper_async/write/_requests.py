@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
@@ -21,6 +22,12 @@ from ..utils import utc_now
 
 UpsertT = TypeVar("UpsertT", bound=WriteModel)
 
+#: The server-managed fields, each with what a new item stores in it at ``now``: the write
+#: APIs set them (where a model has them); callers never do, through a DTO or ``update``.
+MANAGED_FIELDS: Mapping[str, Callable[[dt.datetime], Any]] = MappingProxyType(
+    {"created_at": lambda now: now, "updated_at": lambda now: now, "version": lambda now: 1}
+)
+
 #: A request's parameters and the plain key of its item.
 Request = tuple[dict[str, Any], dict[str, Any]]
 
@@ -29,8 +36,6 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
     """Builds the PutItem/UpdateItem/DeleteItem requests that WriteApi sends or transacts."""
 
     upsert_model: type[UpsertT]
-    #: Fields callers may not set through ``update``: the server manages them.
-    managed_fields: ClassVar[frozenset[str]] = frozenset({"created_at", "updated_at", "version"})
 
     def _create_request(self, item: UpsertT) -> tuple[dict[str, Any], dict[str, Any], ModelT]:
         """Return (PutItem params, plain key, full model) for a conditional create."""
@@ -52,7 +57,8 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         values = self._stored_values(item, now)
         wire, key = self._wire_item(values)
         builder = ExpressionBuilder(self.schema)
-        fixed = {*self.schema.key_names, "created_at", "version"}
+        # created_at is kept (if_not_exists) and version counts up; updated_at is SET as given
+        fixed = {*self.schema.key_names, *MANAGED_FIELDS} - {"updated_at"}
         set_values = {n: v for n, v in values.items() if n not in fixed and v is not None}
         remove = [n for n, v in values.items() if v is None and n not in fixed]
         expression = builder.update(
@@ -209,8 +215,8 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             msg = f"expected {self.upsert_model.__name__}, got {type(item).__name__}"
             raise ValidationError(msg, table=self.table_name)
         fields = self.schema.fields
-        managed = {"created_at": now, "updated_at": now, "version": 1}
-        values = item.__dict__ | {k: v for k, v in managed.items() if k in fields}
+        managed = {name: stamp(now) for name, stamp in MANAGED_FIELDS.items() if name in fields}
+        values = item.__dict__ | managed
         if _dto_validates_model(self.model, self.upsert_model):
             return values
         return self.model.model_validate(values).__dict__
@@ -292,7 +298,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
                 msg,
                 table=self.table_name,
             )
-        fixed = set(schema.key_names) | self.managed_fields | set(self._derived_values(utc_now()))
+        fixed = {*schema.key_names, *MANAGED_FIELDS, *self._derived_values(utc_now())}
         refused = sorted(set(updates) & fixed)
         if refused:
             msg = f"cannot update key, derived or server-managed fields: {refused}"
@@ -330,15 +336,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             )
         else:
             message = "update condition failed"
-        return ConflictError(
-            message,
-            operation="update",
-            table=self.table_name,
-            key=key,
-            aws_code=error.aws_code,
-            retries=error.retries,
-            item=error.item,
-        )
+        return restate_conflict(error, message, operation="update", table=self.table_name, key=key)
 
     def _not_found(self, key: dict[str, Any], operation: str) -> ItemNotFoundError:
         return ItemNotFoundError(
@@ -347,10 +345,6 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             table=self.table_name,
             key=key,
         )
-
-
-#: Values the write APIs set themselves, always valid for the model.
-_MANAGED = frozenset({"created_at", "updated_at", "version"})
 
 
 @functools.lru_cache(maxsize=256)
@@ -367,7 +361,7 @@ def _dto_validates_model(model: type[pydantic.BaseModel], dto: type[pydantic.Bas
     for name, info in model_fields.items():
         theirs = dto_fields.get(name)
         if theirs is None:
-            if name not in _MANAGED:
+            if name not in MANAGED_FIELDS:  # the values the write APIs set are valid
                 return False
         elif theirs.annotation != info.annotation or any(
             check not in theirs.metadata for check in info.metadata
@@ -390,3 +384,25 @@ def _adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter
     info = model.model_fields[name]
     single = pydantic.create_model(f"{model.__name__}_{name}", **{name: (info.annotation, info)})  # type: ignore[call-overload]
     return pydantic.TypeAdapter(single)
+
+
+def restate_conflict(
+    error: ConflictError,
+    message: str,
+    *,
+    operation: str,
+    table: str | None = None,
+    key: Mapping[str, Any] | None = None,
+    cancellation_reasons: Sequence[Mapping[str, Any]] | None = None,
+) -> ConflictError:
+    """Return DynamoDB's ``error`` restated for the caller's operation, keeping its context.
+
+    The AWS code, request id, retry count and stored item (or the given
+    ``cancellation_reasons``) stay; raise the result ``from error``.
+    """
+    reasons = error.cancellation_reasons if cancellation_reasons is None else cancellation_reasons
+    return ConflictError(
+        message, operation=operation, table=table, key=key, aws_code=error.aws_code,
+        request_id=error.request_id, retries=error.retries, item=error.item,
+        cancellation_reasons=reasons,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from .._engine import gateway as _gateway
 from ..config import DynamoDBConfig
 from ..exceptions import ConflictError, ValidationError
+from ._requests import restate_conflict
 
 __all__ = ["MAX_ACTIONS", "TransactAction", "transact"]
 
@@ -91,11 +92,6 @@ async def transact(
             if r.get("code") not in (None, "None")
         ]
         msg = f"transaction cancelled: {', '.join(failed) or 'no reason given'}"
-        raise ConflictError(
-            msg,
-            operation="transact_write",
-            aws_code=error.aws_code,
-            request_id=error.request_id,
-            retries=error.retries,
-            cancellation_reasons=reasons,
+        raise restate_conflict(
+            error, msg, operation="transact_write", cancellation_reasons=reasons
         ) from error

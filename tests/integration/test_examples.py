@@ -22,7 +22,7 @@ def run(example: Path, env: dict[str, str]) -> str:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # the Spark example starts a JVM: ~100 s on a loaded 2-core machine
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -34,14 +34,14 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_"))}
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(360)
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_on_embedded_backend(example: Path) -> None:
     out = run(example, clean_env())
     assert "Embedded local DynamoDB" in out
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(360)
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_on_configured_endpoint(example: Path, config: DynamoDBConfig) -> None:
     assert config.endpoint_url is not None

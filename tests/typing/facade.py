@@ -21,6 +21,7 @@ from dynamodb_wrapper_sync import (
     PipelineRunLogsWriteApi,
     PipelineRunLogView,
     ReadApi,
+    SyncItemStream,
     TableConfig,
     TableConfigReadApi,
     TableConfigUpsert,
@@ -30,7 +31,6 @@ from dynamodb_wrapper_sync import (
     create_tables,
     delete_tables,
 )
-from dynamodb_wrapper_sync._bridge import SyncItemStream
 
 T = TypeVar("T")
 Page: TypeAlias = tuple[list[T], str | None]
@@ -43,11 +43,20 @@ def check(config: DynamoDBConfig, since: dt.datetime, dto: PipelineConfigUpsert)
     assert_type(pipelines.query_active_pipelines(limit=5), Page[PipelineConfigView])
     assert_type(pipelines.query_active_pipelines_iter(), SyncItemStream[PipelineConfigView])
     assert_type(pipelines.scan(limit=1), Page[PipelineConfigView])
+    assert_type(pipelines.scan_iter(last_key="k"), SyncItemStream[PipelineConfigView])
+    assert_type(
+        pipelines.query_by_composite_key_range_iter("pipeline_id", "p", last_key="k"),
+        SyncItemStream[PipelineConfigView],
+    )
 
     tables = TableConfigReadApi(config)
     assert_type(tables.query_by_pipeline("p", limit=10), Page[TableConfigView])
     assert_type(tables.query_recent_configs(since), Page[TableConfigView])
     assert_type(tables.query_recent_configs_iter(since), SyncItemStream[TableConfigView])
+    assert_type(
+        tables.query_recent_configs_iter(since, last_key="k"), SyncItemStream[TableConfigView]
+    )
+    assert_type(tables.query_by_pipeline_iter("p", last_key="k"), SyncItemStream[TableConfigView])
 
     runs = PipelineRunLogsReadApi(config)
     assert_type(runs.get_by_id("r", "p"), PipelineRunLogView)
@@ -57,6 +66,10 @@ def check(config: DynamoDBConfig, since: dt.datetime, dto: PipelineConfigUpsert)
     )
     assert_type(runs.scan_for_all_runs(limit=5), Page[PipelineRunLogView])
     assert_type(runs.scan_for_all_runs_iter(segments=4), SyncItemStream[PipelineRunLogView])
+    assert_type(runs.scan_for_all_runs_iter(last_key="k"), SyncItemStream[PipelineRunLogView])
+    assert_type(
+        runs.query_by_status_iter("failed", last_key="k"), SyncItemStream[PipelineRunLogView]
+    )
     assert_type(runs.query_by_status("failed"), Page[PipelineRunLogView])
     assert_type(runs.query_runs_for_pipeline_iter("p"), SyncItemStream[PipelineRunLogView])
 

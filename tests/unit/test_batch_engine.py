@@ -241,7 +241,6 @@ async def test_batch_get_retries_unprocessed_keys() -> None:
 
 
 async def test_progress_true_draws_a_tqdm_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("tqdm")
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
     settings = config()
     install_sender(settings, fake.sender())

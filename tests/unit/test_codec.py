@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pydantic
 import pytest
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dynamodb_wrapper_async import _codec
@@ -707,3 +707,58 @@ def test_size_fast_path_does_not_hide_large_multibyte_items() -> None:
     wire = encode_item({"text": "\U0001f600" * 102_401})  # 4 bytes per character
     with pytest.raises(ValidationError, match="400 KB"):
         check_item_size(wire)
+
+
+# ------------------------------------------------------------------ fast paths
+# Per-item CPU work on the write path is cut by these shortcuts; each must equal the slow path.
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_float_fast_path_equals_the_decimal_path(value: float) -> None:
+    try:
+        slow: str | None = _codec._decimal_string(Decimal(repr(value)))
+    except _codec._PathError:
+        slow = None
+    try:
+        fast: str | None = _codec._float_string(value)
+    except _codec._PathError:
+        fast = None
+    assert fast == slow
+
+
+_wire_values = st.recursive(
+    st.one_of(
+        st.builds(lambda s: {"S": s}, st.text(max_size=30)),
+        st.builds(lambda b: {"B": b}, st.binary(max_size=30)),
+        st.builds(lambda n: {"N": str(n)}, st.integers() | st.decimals(allow_nan=False)),
+        st.builds(lambda b: {"BOOL": b}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda ss: {"SS": ss}, st.lists(st.text(max_size=5), min_size=1, max_size=3)),
+    ),
+    lambda inner: st.one_of(
+        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=4)),
+        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _wire_values, max_size=6))
+def test_size_bound_is_an_upper_bound(item: dict[str, Any]) -> None:
+    assert _codec._size_bound(item) >= item_size(item)
+
+
+def test_size_bound_counts_shared_objects_every_time() -> None:
+    shared = {"S": "\u00e9" * 3000}  # 6,000 bytes, the same object 100 times: 600 KB
+    item: dict[str, Any] = {"pk": {"S": "k"}, "many": {"L": [shared] * 100}}
+    assert _codec._size_bound(item) >= item_size(item) > _codec.MAX_ITEM_BYTES
+    with pytest.raises(ValidationError, match="over DynamoDB's 400 KB limit"):
+        check_item_size(item, key={"pk": "k"})
+
+
+def test_size_bound_falls_back_for_types_marshal_refuses() -> None:
+    class Name(str):
+        pass
+
+    item: dict[str, Any] = {Name("pk"): {"S": "k" * 10}}
+    assert _codec._size_bound(item) == 4 * len(repr(item))

@@ -26,11 +26,11 @@ import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import aioboto3
 import pytest
+from _strategies import wire_items
 from aiobotocore.credentials import AioRefreshableCredentials
 from aiohttp import ClientSession, web
 from botocore import xform_name
@@ -39,13 +39,11 @@ from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 from botocore.session import get_session
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from dynamodb_wrapper_async import DynamoDBConfig, _codec
 from dynamodb_wrapper_async import exceptions as exc
-from dynamodb_wrapper_async._codec import check_item_size, item_size
-from dynamodb_wrapper_async._json import decode_body, encode_part, encode_request
+from dynamodb_wrapper_async._json import encode_request
 from dynamodb_wrapper_async._wire.answers import DamagedResponseError, decode_response
 from dynamodb_wrapper_async._wire.errors import is_retryable, translate
 from dynamodb_wrapper_async._wire.pool import botocore_config, close_clients, get_sender
@@ -535,21 +533,7 @@ async def test_canned_answers_parse_as_botocore_parses_them(case: str) -> None:
 
 
 # ------------------------------------------------------------------ binary values, exactly
-_scalar = st.one_of(
-    st.builds(lambda b: {"B": b}, st.binary(max_size=20)),
-    st.builds(lambda bs: {"BS": bs}, st.lists(st.binary(max_size=8), min_size=1, max_size=4)),
-    st.builds(lambda s: {"S": s}, st.text(max_size=10)),
-    st.builds(lambda n: {"N": str(n)}, st.integers()),
-)
-_values = st.recursive(
-    _scalar,
-    lambda inner: st.one_of(
-        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=3)),
-        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=4), inner, max_size=3)),
-    ),
-    max_leaves=12,
-)
-_items = st.dictionaries(st.sampled_from(["B", "BS", "a", "S", "M"]), _values, min_size=1)
+_items = wire_items(max_leaves=12)
 
 
 @settings(max_examples=150, deadline=None)
@@ -567,91 +551,6 @@ def test_binary_values_serialize_and_parse_as_botocore_does(value: dict[str, Any
     parsed.pop("ResponseMetadata")
     assert decode_response(wire) == parsed
     assert decode_response(wire)["Item"] == value  # bytes round trip
-
-
-def test_request_bodies_are_compact_utf8_json() -> None:
-    body = encode_request({"Item": {"s": {"S": "☃"}, "b": {"B": b"\xff"}}})
-    assert body == '{"Item":{"s":{"S":"☃"},"b":{"B":"/w=="}}}'.encode()
-
-
-@settings(max_examples=100, deadline=None)
-@given(_items)
-def test_encoded_parts_inline_as_they_are_and_parse_back_exactly(value: dict[str, Any]) -> None:
-    part = encode_part({"PutRequest": {"Item": value}})
-    params = {"RequestItems": {"t": [part, part]}}
-    body = encode_request(params)
-    plain = {"RequestItems": {"t": [{"PutRequest": {"Item": value}}] * 2}}
-    assert body == encode_request(plain)  # inlined byte for byte
-    assert decode_body(body) == plain  # bytes come back as bytes
-
-
-@pytest.mark.parametrize(
-    ("params", "reason"),
-    [
-        ({"x": object()}, "not JSON serializable"),
-        ({"Item": {"s": {"S": "half a pair \ud800"}}}, "surrogates not allowed"),
-    ],
-)
-def test_requests_that_cannot_be_json_are_a_validation_error(
-    params: dict[str, Any], reason: str
-) -> None:
-    with pytest.raises(exc.ValidationError, match=reason):
-        encode_request(params)
-
-
-# ------------------------------------------------------------------ the codec's fast paths
-# Per-item CPU work on the same write path (see ARCHITECTURE.md, the pooled client).
-@settings(max_examples=200, deadline=None)
-@given(st.floats(allow_nan=False, allow_infinity=False))
-def test_float_fast_path_equals_the_decimal_path(value: float) -> None:
-    try:
-        slow: str | None = _codec._decimal_string(Decimal(repr(value)))
-    except _codec._PathError:
-        slow = None
-    try:
-        fast: str | None = _codec._float_string(value)
-    except _codec._PathError:
-        fast = None
-    assert fast == slow
-
-
-_wire_values = st.recursive(
-    st.one_of(
-        st.builds(lambda s: {"S": s}, st.text(max_size=30)),
-        st.builds(lambda b: {"B": b}, st.binary(max_size=30)),
-        st.builds(lambda n: {"N": str(n)}, st.integers() | st.decimals(allow_nan=False)),
-        st.builds(lambda b: {"BOOL": b}, st.booleans()),
-        st.just({"NULL": True}),
-        st.builds(lambda ss: {"SS": ss}, st.lists(st.text(max_size=5), min_size=1, max_size=3)),
-    ),
-    lambda inner: st.one_of(
-        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=4)),
-        st.builds(lambda m: {"M": m}, st.dictionaries(st.text(max_size=5), inner, max_size=4)),
-    ),
-    max_leaves=20,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(max_size=8), _wire_values, max_size=6))
-def test_size_bound_is_an_upper_bound(item: dict[str, Any]) -> None:
-    assert _codec._size_bound(item) >= item_size(item)
-
-
-def test_size_bound_counts_shared_objects_every_time() -> None:
-    shared = {"S": "\u00e9" * 3000}  # 6,000 bytes, the same object 100 times: 600 KB
-    item: dict[str, Any] = {"pk": {"S": "k"}, "many": {"L": [shared] * 100}}
-    assert _codec._size_bound(item) >= item_size(item) > _codec.MAX_ITEM_BYTES
-    with pytest.raises(exc.ValidationError, match="over DynamoDB's 400 KB limit"):
-        check_item_size(item, key={"pk": "k"})
-
-
-def test_size_bound_falls_back_for_types_marshal_refuses() -> None:
-    class Name(str):
-        pass
-
-    item: dict[str, Any] = {Name("pk"): {"S": "k" * 10}}
-    assert _codec._size_bound(item) == 4 * len(repr(item))
 
 
 # ------------------------------------------------------------------ failures

@@ -61,6 +61,23 @@ def test_every_core_method_is_wrapped_and_nothing_else(
         assert present[name].__wrapped__ is function, name
 
 
+@pytest.mark.parametrize(("facade", "async_cls"), PAIRS, ids=lambda c: c.__name__)
+def test_every_stream_takes_what_its_paged_twin_takes(
+    facade: type[Any], async_cls: type[Any]
+) -> None:
+    """``x_iter`` has ``x``'s parameters (``last_key`` included) but ``limit``; scans add
+    their parallel-scan ``segments``/``segment``."""
+    streams = {n: f for n, f in core_methods(async_cls).items() if n.endswith("_iter")}
+    for name, stream in streams.items():
+        paged = inspect.signature(getattr(async_cls, name.removesuffix("_iter"))).parameters
+        streamed = inspect.signature(stream).parameters
+        expected = [p for n, p in paged.items() if n != "limit"]
+        extra = {"segments", "segment"}
+        assert [p for n, p in streamed.items() if n not in extra] == expected, name
+        assert "last_key" in streamed, name
+        assert inspect.signature(getattr(facade, name)) == inspect.signature(stream), name
+
+
 def test_sync_package_holds_no_dynamodb_logic() -> None:
     """Only the bridge, runner and re-exports: no aioboto3/botocore, no expressions."""
     package = pathlib.Path(inspect.getfile(sync)).parent
