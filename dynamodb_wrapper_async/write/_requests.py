@@ -237,7 +237,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             raise ValidationError(msg, table=self.table_name)
         values = dict(item.__dict__)
         key = self.schema.key_of(values)
-        for name in sorted(_MANAGED & self.schema.fields):
+        for name in sorted(MANAGED_FIELDS.keys() & self.schema.fields):
             value = values.get(name)
             if name == "version":
                 valid = type(value) is int and value >= 1
