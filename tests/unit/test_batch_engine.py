@@ -128,19 +128,28 @@ async def test_throttles_and_partial_batches_deliver_every_item_exactly_once() -
 
 
 class CapacityLimitedDynamoDB(FakeDynamoDB):
-    """Throttles every request beyond ``capacity`` in flight, like a hot partition."""
+    """Throttles every request beyond ``capacity`` in flight, like a hot partition.
+
+    The first ``capacity`` requests are held until one more arrives (and is throttled), so the
+    engine meets the limit whatever the machine's speed: a test under coverage tracing or on a
+    busy machine may encode a chunk slower than a short sleep lasts.
+    """
 
     def __init__(self, capacity: int) -> None:
         super().__init__(throttle_rate=0, partial_rate=0)
         self.capacity = capacity
         self.throttled = 0
+        self.first_throttle = asyncio.Event()
 
     async def batch_write_item(self, params: dict[str, Any]) -> dict[str, Any]:
         if self.in_flight >= self.capacity:
             self.throttled += 1
+            self.first_throttle.set()
             raise throttle()
         self.in_flight += 1
         try:
+            if not self.first_throttle.is_set():
+                await self.first_throttle.wait()
             await asyncio.sleep(0.002)
         finally:
             self.in_flight -= 1

@@ -58,7 +58,7 @@ def test_progress_bar_in_a_kernel_without_a_warning(widgets: bool) -> None:
         ("" if widgets else "import sys\nsys.modules['ipywidgets'] = None  # as if not installed\n")
         + "import warnings\n"
         "warnings.simplefilter('always')\n"
-        "from dynamodb_wrapper_async._progress import progress_reporter\n"
+        "from dynamodb_wrapper_async._engine.progress import progress_reporter\n"
         "with progress_reporter(True, description='upsert', total=40) as report:\n"
         "    for _ in range(4):\n"
         "        report(10)\n"
