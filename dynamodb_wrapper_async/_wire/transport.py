@@ -151,6 +151,7 @@ async def open_transport(
         keepalive=_KEEPALIVE_SECONDS,
         proxy=proxy,
         proxy_headers=proxy_headers,
+        max_response_bytes=config.max_response_bytes,
     )
     return Transport(
         endpoint_url=endpoint_url,

@@ -49,6 +49,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from dynamodb_wrapper_async._wire import http as _http
 from dynamodb_wrapper_async._wire.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     ConnectionPool,
     HTTPConnectionError,
     HTTPResponse,
@@ -214,6 +215,7 @@ async def pooled(
     keepalive: float = 30.0,
     proxy: str | None = None,
     proxy_headers: Mapping[str, str] | None = None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> AsyncIterator[ConnectionPool]:
     pool = ConnectionPool(
         url,
@@ -224,6 +226,7 @@ async def pooled(
         keepalive=keepalive,
         proxy=proxy,
         proxy_headers=proxy_headers,
+        max_response_bytes=max_response_bytes,
     )
     try:
         yield pool
@@ -620,9 +623,9 @@ TRUNCATED = [  # the server sends this and closes
         id="closed-in-the-trailers",
     ),
 ]
-STATUS = "not an HTTP/1.x status line"
-LENGTH = "malformed Content-Length"
-CHUNK = "malformed chunk size"
+STATUS = "a malformed HTTP response: (Expected|Invalid status)"
+LENGTH = "a malformed HTTP response: Invalid character in Content-Length"
+CHUNK = "a malformed HTTP response: Invalid character in chunk size"
 MALFORMED = [  # the server sends this and keeps the connection open: the client must hang up
     pytest.param(b"HTTP/2 200 OK\r\n\r\n", STATUS, id="http2-status-line"),
     pytest.param(b"ICY 200 OK\r\n\r\n", STATUS, id="not-http"),
@@ -644,7 +647,7 @@ MALFORMED = [  # the server sends this and keeps the connection open: the client
     ),
     pytest.param(
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
-        "does not end with CRLF",
+        "Expected LF after chunk data",
         id="chunk-without-crlf",
     ),
     pytest.param(
@@ -674,6 +677,60 @@ MALFORMED = [  # the server sends this and keeps the connection open: the client
         CHUNK,
         id="chunk-size-underscore",
     ),
+    # what the hand-written parser took and llhttp refuses (issue 14: request smuggling and
+    # desynchronised keep-alive connections start with answers like these)
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nab\r\n0\r\n\r\n",
+        "Transfer-Encoding can't be present with Content-Length",
+        id="length-and-chunked",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        "Duplicate Content-Length",
+        id="two-lengths",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\nContent-Length: 2\r\n\r\nab",
+        "a malformed HTTP response",
+        id="folded-header",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-\x00A: one\r\nContent-Length: 2\r\n\r\nab",
+        "Invalid header token",
+        id="nul-in-header-name",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nab",
+        "Invalid header field char",
+        id="space-before-colon",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+        "an unsupported Transfer-Encoding: 'xchunked'",
+        id="xchunked",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nab",
+        "Chunk size overflow",
+        id="chunk-size-overflow",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1048577\r\n\r\nab",
+        "Content-Length 1048577 exceeds the 1048576-byte cap",
+        id="length-over-the-cap",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + (b"80000\r\n" + b"c" * 0x80000 + b"\r\n") * 3,
+        "body exceeds the 1048576-byte cap",
+        id="chunks-over-the-cap",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\n\r\n" + b"c" * (1024 * 1024 + 1),
+        "body exceeds the 1048576-byte cap",
+        id="close-delimited-over-the-cap",
+    ),
 ]
 
 
@@ -701,7 +758,10 @@ async def test_a_broken_answer_is_a_connection_error(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="asyncio")
     handler = _answer_once(answer, then_close=message == CLOSED)
-    async with serving(handler) as server, pooled(server.url(), read_timeout=5.0) as pool:
+    async with (
+        serving(handler) as server,
+        pooled(server.url(), read_timeout=5.0, max_response_bytes=1024 * 1024) as pool,
+    ):
         with pytest.raises(HTTPConnectionError, match=message) as caught:
             await pool.post(HEADERS, b"")
         assert isinstance(caught.value, ConnectionError)
@@ -709,6 +769,15 @@ async def test_a_broken_answer_is_a_connection_error(
             await until(lambda: server.closed_by_client == 1)  # the client hung up
     # refused cleanly, not by an exception escaping into the event loop
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_the_default_cap_refuses_a_length_over_64_mib() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\nab" % (64 * 1024 * 1024 + 1)
+    async with serving(_answer_once(answer, then_close=False)) as server:
+        async with pooled(server.url()) as pool:
+            with pytest.raises(HTTPConnectionError, match="exceeds the 67108864-byte cap"):
+                await pool.post(HEADERS, b"")
+        await until(lambda: server.closed_by_client == 1)  # the client hung up
 
 
 @pytest.mark.parametrize("ending", [b"", b"\r\n\r\n"], ids=["streaming", "in-one-piece"])
