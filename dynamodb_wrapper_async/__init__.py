@@ -39,6 +39,7 @@ from .read import PipelineConfigReadApi as PipelineConfigReadApi
 from .read import PipelineRunLogsReadApi as PipelineRunLogsReadApi
 from .read import ReadApi as ReadApi
 from .read import TableConfigReadApi as TableConfigReadApi
+from .read import TransactGet as TransactGet
 from .tables import TableInfo as TableInfo
 from .tables import create_tables as create_tables
 from .tables import delete_tables as delete_tables
@@ -82,6 +83,7 @@ __all__ = [
     "TableNotFoundError",
     "TableSchema",
     "TransactAction",
+    "TransactGet",
     "UtcDateTime",
     "ValidationError",
     "ViewModel",

@@ -10,6 +10,7 @@ running loop in the calling thread), from many threads and in forked PySpark wor
 from dynamodb_wrapper_async import BatchResult as BatchResult
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
+from dynamodb_wrapper_async import TransactGet as TransactGet
 from dynamodb_wrapper_async.config import DynamoDBConfig as DynamoDBConfig
 from dynamodb_wrapper_async.exceptions import BatchWriteError as BatchWriteError
 from dynamodb_wrapper_async.exceptions import ConflictError as ConflictError
@@ -81,6 +82,7 @@ __all__ = [
     "TableInfo",
     "TableNotFoundError",
     "TransactAction",
+    "TransactGet",
     "UtcDateTime",
     "ValidationError",
     "ViewModel",

@@ -9,6 +9,7 @@ from typing import Any
 from boto3.dynamodb.conditions import ConditionBase
 
 from .._codec import decode_item
+from .._conflicts import restate_conflict
 from .._engine import gateway as _gateway
 from .._engine.batch import BatchResult, WriteRequest, batch_write
 from .._engine.progress import Progress, progress_reporter
@@ -16,7 +17,7 @@ from .._json import encode_part
 from .._table_api import KeyInput, ModelT
 from ..exceptions import ConflictError
 from ..utils import utc_now
-from ._requests import UpsertT, WriteRequests, restate_conflict
+from ._requests import UpsertT, WriteRequests
 from ._transactions import TransactAction, transact
 
 
