@@ -5,7 +5,13 @@ returns an :class:`ItemStream` for ``async for``. The blocking twin of each clas
 same names, lives in ``dynamodb_wrapper_sync``.
 """
 
+from ._backfill import BackfillResult as BackfillResult
+from ._backfill import CheckpointStore as CheckpointStore
+from ._backfill import FileCheckpoint as FileCheckpoint
+from ._backfill import Transform as Transform
+from ._backfill import backfill as backfill
 from ._engine.batch import BatchResult as BatchResult
+from ._engine.progress import ProgressCallback as ProgressCallback
 from ._schema import TableSchema as TableSchema
 from ._stream import ItemStream as ItemStream
 from ._wire.pool import close_clients as close_clients
@@ -51,14 +57,17 @@ from .write import WriteApi as WriteApi
 
 __all__ = [
     "GSI",
+    "BackfillResult",
     "BatchResult",
     "BatchWriteError",
+    "CheckpointStore",
     "ConflictError",
     "ConnectionError",
     "DynamoDBConfig",
     "DynamoDBWrapperError",
     "DynamoModel",
     "EmbeddedDynamoDB",
+    "FileCheckpoint",
     "ItemNotFoundError",
     "ItemStream",
     "PipelineConfig",
@@ -71,6 +80,7 @@ __all__ = [
     "PipelineRunLogView",
     "PipelineRunLogsReadApi",
     "PipelineRunLogsWriteApi",
+    "ProgressCallback",
     "ReadApi",
     "RetryableError",
     "RunStatus",
@@ -84,11 +94,13 @@ __all__ = [
     "TableSchema",
     "TransactAction",
     "TransactGet",
+    "Transform",
     "UtcDateTime",
     "ValidationError",
     "ViewModel",
     "WriteApi",
     "WriteModel",
+    "backfill",
     "close_clients",
     "create_tables",
     "delete_tables",

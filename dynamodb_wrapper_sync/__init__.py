@@ -38,6 +38,7 @@ from dynamodb_wrapper_async.models import ViewModel as ViewModel
 from dynamodb_wrapper_async.models import WriteModel as WriteModel
 
 from ._bridge import SyncItemStream as SyncItemStream
+from .backfill import backfill as backfill
 from .generic import ReadApi as ReadApi
 from .generic import WriteApi as WriteApi
 from .read import PipelineConfigReadApi as PipelineConfigReadApi
@@ -88,6 +89,7 @@ __all__ = [
     "ViewModel",
     "WriteApi",
     "WriteModel",
+    "backfill",
     "create_tables",
     "delete_tables",
 ]

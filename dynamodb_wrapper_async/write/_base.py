@@ -82,7 +82,20 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             ConflictError: The condition or the version check failed.
             ValidationError: Unknown field, wrong type, key or server-managed field.
         """
-        now = utc_now()
+        return await self._update_at(
+            key, updates, utc_now(), condition_expression, expected_version
+        )
+
+    async def _update_at(
+        self,
+        key: KeyInput,
+        updates: Mapping[str, Any],
+        now: dt.datetime,
+        condition_expression: ConditionBase | None = None,
+        expected_version: int | None = None,
+    ) -> ModelT:
+        """:meth:`update`, stamping ``updated_at = now`` (a backfill chooses its stamp, to
+        recognise its own writes after a restart)."""
         params, plain_key = self._update_request(
             key, updates, condition_expression, expected_version, now
         )
