@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import socket
 import ssl
 import sys
+import weakref
 from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -31,6 +33,7 @@ _TLS_IN_TLS = sys.version_info >= (3, 11)
 _MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
 _CRLF = b"\r\n"
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
+_CLOSE_WAIT = 1.0  # seconds close() waits for connections to close (TLS: close_notify)
 
 
 class HTTPConnectionError(ConnectionError):
@@ -87,6 +90,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = 0.0
+        self.fd = -1  # the socket's descriptor while it is open
+        self.lost: asyncio.Future[None] = loop.create_future()
         self._buffer = bytearray()
         self._waiter: asyncio.Future[HTTPResponse] | None = None
         self._head_only = False  # a CONNECT answer: no body follows a 2xx
@@ -106,8 +111,10 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if sock is not None:
+            self.fd = sock.fileno()
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None:  # an answer nobody asked for: the stream is out of step
@@ -141,6 +148,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.fd = -1
+        if not self.lost.done():
+            self.lost.set_result(None)
         message = "the server closed the connection before the whole response arrived"
         self._fail(HTTPConnectionError(f"{message}: {exc}" if exc else message))
 
@@ -165,6 +175,11 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.abort()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
 
     def _fail(self, error: Exception) -> None:
         waiter, self._waiter = self._waiter, None
@@ -317,6 +332,7 @@ class ConnectionPool:
         self._keepalive = keepalive
         self._slots = asyncio.Semaphore(limit)
         self._idle: deque[_Connection] = deque()
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()  # idle or in use
         self._closed = False
         endpoint = self._endpoint
         authority = endpoint.host if ":" not in endpoint.host else f"[{endpoint.host}]"
@@ -402,10 +418,12 @@ class ConnectionPool:
 
     async def _connect(self) -> _Connection:
         try:
-            return await asyncio.wait_for(self._open_connection(), self._connect_timeout)
+            connection = await asyncio.wait_for(self._open_connection(), self._connect_timeout)
         except ssl.SSLError as error:
             msg = f"TLS with {self._authority} failed: {error}"
             raise HTTPConnectionError(msg) from error
+        self._open.add(connection)
+        return connection
 
     async def _open_connection(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -461,13 +479,48 @@ class ConnectionPool:
         return self._closed
 
     async def close(self) -> None:
-        """Close the idle connections; those in use close when their request ends."""
+        """Close the idle connections; those in use close when their request ends.
+
+        Returns once their sockets are closed (a TLS connection that has not closed after
+        ``_CLOSE_WAIT`` seconds, its peer silent, is aborted).
+        """
         self._closed = True
+        closing: list[_Connection] = []
         while self._idle:
             connection = self._idle.pop()
-            if connection.transport is not None:
-                connection.transport.close()
+            connection.close()
+            closing.append(connection)
+        if not closing:
+            return
+        lost = [connection.lost for connection in closing]
+        _, pending = await asyncio.wait(lost, timeout=_CLOSE_WAIT)
+        if pending:
+            for connection in closing:
+                if not connection.lost.done():
+                    connection.abort()
+            await asyncio.wait(pending, timeout=_CLOSE_WAIT)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: let go of the inherited sockets without touching them.
+
+        Closing them through the loop would unregister them from the epoll set the child
+        shares with its parent (whose reads would then hang), and a shutdown would end the
+        parent's connections. Each descriptor is pointed at ``/dev/null`` instead: the
+        child no longer holds the parent's sockets, and the objects are never used again.
+        """
+        self._closed = True
+        descriptors = {connection.fd for connection in self._open if connection.fd >= 0}
+        for connection in self._open:
             connection.closed = True
+            connection.fd = -1
+        if not descriptors:
+            return
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            for fd in descriptors:
+                os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
 
 __all__ = ["ConnectionPool", "HTTPConnectionError", "HTTPResponse", "proxy_authorization"]
