@@ -29,7 +29,7 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 #: asyncio can start TLS over a TLS transport (an https endpoint through an https proxy)
-_TLS_IN_TLS = sys.version_info >= (3, 11)
+TLS_IN_TLS = sys.version_info >= (3, 11)
 _MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
 _CRLF = b"\r\n"
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
@@ -136,6 +136,21 @@ class _Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         self.closed = True  # returning None closes the transport: never hand this one out again
+        self._end_close_delimited()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.fd = -1
+        if not self.lost.done():
+            self.lost.set_result(None)
+        if exc is None:  # Python 3.10's TLS ends a close_notify here, without eof_received
+            self._end_close_delimited()
+        message = "the server closed the connection before the whole response arrived"
+        self._fail(HTTPConnectionError(f"{message}: {exc}" if exc else message))
+
+    def _end_close_delimited(self) -> None:
+        """The connection ended cleanly: that ends a close-delimited body, if one is read."""
         close_delimited = self._length < 0 and not self._chunked
         if self._waiter is not None and self._headers is not None and close_delimited:
             self._keep_alive = False  # the body ends here
@@ -144,15 +159,6 @@ class _Connection(asyncio.Protocol):
             waiter, self._waiter = self._waiter, None
             if not waiter.done():
                 waiter.set_result(HTTPResponse(self._status, self._headers, body))
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.fd = -1
-        if not self.lost.done():
-            self.lost.set_result(None)
-        message = "the server closed the connection before the whole response arrived"
-        self._fail(HTTPConnectionError(f"{message}: {exc}" if exc else message))
 
     # ------------------------------------------------------------ requests
     def request(self, data: bytes, *, head_only: bool = False) -> asyncio.Future[HTTPResponse]:
@@ -322,7 +328,7 @@ class ConnectionPool:
         if (self._endpoint.tls or tls_proxy) and ssl_context is None:
             msg = "an https endpoint or proxy needs an SSL context"
             raise ValueError(msg)
-        if tls_proxy and self._endpoint.tls and not _TLS_IN_TLS:
+        if tls_proxy and self._endpoint.tls and not TLS_IN_TLS:
             msg = "an https endpoint through an https proxy needs Python 3.11 or later"
             raise ValueError(msg)
         self._ssl = ssl_context if self._endpoint.tls else None
@@ -523,4 +529,10 @@ class ConnectionPool:
             os.close(devnull)
 
 
-__all__ = ["ConnectionPool", "HTTPConnectionError", "HTTPResponse", "proxy_authorization"]
+__all__ = [
+    "TLS_IN_TLS",
+    "ConnectionPool",
+    "HTTPConnectionError",
+    "HTTPResponse",
+    "proxy_authorization",
+]

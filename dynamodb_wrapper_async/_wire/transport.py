@@ -26,8 +26,9 @@ from botocore.utils import get_environ_proxies
 from .._json import encode_request
 from .._types import Response
 from ..config import DynamoDBConfig
+from ..exceptions import DynamoDBWrapperError
 from .answers import idempotent_members, read_answer
-from .http import ConnectionPool
+from .http import TLS_IN_TLS, ConnectionPool
 from .sigv4 import Signer
 
 __all__ = ["Transport", "open_transport"]
@@ -128,11 +129,20 @@ async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> T
     ``session`` is the aioboto3 session that made ``client``; its credential chain (keys,
     profile, environment, instance role, refreshable) is asked for credentials per request.
     ``client`` itself sends nothing, and is not needed once this returns.
+
+    Raises:
+        DynamoDBWrapperError: The endpoint is ``https://`` and its proxy too, on Python 3.10.
     """
     endpoint_url: str = client.meta.endpoint_url
     proxy = ProxyConfiguration(proxies=get_environ_proxies(endpoint_url)).proxy_url_for(
         endpoint_url
     )
+    if endpoint_url.startswith("https:") and (proxy or "").startswith("https:") and not TLS_IN_TLS:
+        msg = (
+            f"the https endpoint {endpoint_url} through an https proxy needs Python 3.11 or "
+            "later (TLS inside TLS); use an http:// proxy or a newer Python"
+        )
+        raise DynamoDBWrapperError(msg, operation="connect")
     https = endpoint_url.startswith("https:") or (proxy or "").startswith("https:")
     proxy_headers = ProxyConfiguration().proxy_headers_for(proxy) if proxy else None
     credentials = await session.get_credentials()
