@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import socket
 import ssl
 import sys
+import weakref
 from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -31,12 +33,13 @@ from urllib.parse import unquote, urlsplit
 import httptools
 
 #: asyncio can start TLS over a TLS transport (an https endpoint through an https proxy)
-_TLS_IN_TLS = sys.version_info >= (3, 11)
+TLS_IN_TLS = sys.version_info >= (3, 11)
 _MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
 #: DynamoDB's largest answer is a BatchGetItem of 16 MB of items (more as JSON, base64 for
 #: binary); a response beyond the cap is refused instead of buffered without limit.
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 _CRLF = b"\r\n"
+_CLOSE_WAIT = 1.0  # seconds close() waits for connections to close (TLS: close_notify)
 
 
 class HTTPConnectionError(ConnectionError):
@@ -90,6 +93,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = 0.0
+        self.fd = -1  # the socket's descriptor while it is open
+        self.lost: asyncio.Future[None] = loop.create_future()
         self._max_bytes = max_response_bytes
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[HTTPResponse] | None = None
@@ -111,8 +116,10 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if sock is not None:
+            self.fd = sock.fileno()
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None or self._complete:  # an answer nobody asked for: out of step
@@ -138,6 +145,9 @@ class _Connection(asyncio.Protocol):
         return None  # None closes the transport: this connection is never handed out again
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.fd = -1
+        if not self.lost.done():
+            self.lost.set_result(None)
         if exc is None:  # Python 3.10 ends a TLS close_notify here, without eof_received
             self._end_of_stream()
         self.closed = True
@@ -225,6 +235,11 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
     def _fail(self, error: Exception) -> None:
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
@@ -272,7 +287,7 @@ class ConnectionPool:
         if (self._endpoint.tls or tls_proxy) and ssl_context is None:
             msg = "an https endpoint or proxy needs an SSL context"
             raise ValueError(msg)
-        if tls_proxy and self._endpoint.tls and not _TLS_IN_TLS:
+        if tls_proxy and self._endpoint.tls and not TLS_IN_TLS:
             msg = "an https endpoint through an https proxy needs Python 3.11 or later"
             raise ValueError(msg)
         self._ssl = ssl_context if self._endpoint.tls else None
@@ -283,6 +298,7 @@ class ConnectionPool:
         self._max_response_bytes = max_response_bytes
         self._slots = asyncio.Semaphore(limit)
         self._idle: deque[_Connection] = deque()
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()  # idle or in use
         self._closed = False
         endpoint = self._endpoint
         authority = endpoint.host if ":" not in endpoint.host else f"[{endpoint.host}]"
@@ -368,10 +384,12 @@ class ConnectionPool:
 
     async def _connect(self) -> _Connection:
         try:
-            return await asyncio.wait_for(self._open_connection(), self._connect_timeout)
+            connection = await asyncio.wait_for(self._open_connection(), self._connect_timeout)
         except ssl.SSLError as error:
             msg = f"TLS with {self._authority} failed: {error}"
             raise HTTPConnectionError(msg) from error
+        self._open.add(connection)
+        return connection
 
     async def _open_connection(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -427,17 +445,53 @@ class ConnectionPool:
         return self._closed
 
     async def close(self) -> None:
-        """Close the idle connections; those in use close when their request ends."""
+        """Close the idle connections; those in use close when their request ends.
+
+        Returns once their sockets are closed (a TLS connection that has not closed after
+        ``_CLOSE_WAIT`` seconds, its peer silent, is aborted).
+        """
         self._closed = True
+        closing: list[_Connection] = []
         while self._idle:
             connection = self._idle.pop()
-            if connection.transport is not None:
-                connection.transport.close()
+            connection.close()
+            closing.append(connection)
+        if not closing:
+            return
+        lost = [connection.lost for connection in closing]
+        _, pending = await asyncio.wait(lost, timeout=_CLOSE_WAIT)
+        if pending:
+            for connection in closing:
+                if not connection.lost.done():
+                    connection.abort()
+            await asyncio.wait(pending, timeout=_CLOSE_WAIT)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: let go of the inherited sockets without touching them.
+
+        Closing them through the loop would unregister them from the epoll set the child
+        shares with its parent (whose reads would then hang), and a shutdown would end the
+        parent's connections. Each descriptor is pointed at ``/dev/null`` instead: the
+        child no longer holds the parent's sockets, and the objects are never used again.
+        """
+        self._closed = True
+        descriptors = {connection.fd for connection in self._open if connection.fd >= 0}
+        for connection in self._open:
             connection.closed = True
+            connection.fd = -1
+        if not descriptors:
+            return
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            for fd in descriptors:
+                os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "TLS_IN_TLS",
     "ConnectionPool",
     "HTTPConnectionError",
     "HTTPResponse",

@@ -1113,6 +1113,24 @@ async def test_a_proxy_that_never_answers_connect_times_out(tls_files: TLSFiles)
 
 
 # ------------------------------------------------------------------ https proxies
+#: The pool's refusal of TLS inside TLS where asyncio cannot do it (Python 3.10)
+TLS_IN_TLS_REFUSED = r"^an https endpoint through an https proxy needs Python 3\.11 or later$"
+
+
+def assert_tls_in_tls_refused(url: str, proxy: str, ssl_context: ssl.SSLContext) -> None:
+    """On Python 3.10 the pool refuses TLS in TLS when it is made, naming the version."""
+    with pytest.raises(ValueError, match=TLS_IN_TLS_REFUSED):
+        ConnectionPool(
+            url,
+            limit=1,
+            ssl_context=ssl_context,
+            connect_timeout=1.0,
+            read_timeout=1.0,
+            keepalive=1.0,
+            proxy=proxy,
+        )
+
+
 def tls_proxy_url(proxy: Server) -> str:
     """The URL of a proxy listening with TLS, with credentials (``user``, ``p@ss``) in it."""
     assert proxy.ssl_context is not None
@@ -1152,6 +1170,16 @@ async def test_an_http_endpoint_through_an_https_proxy(tls_files: TLSFiles) -> N
 async def test_an_https_endpoint_through_an_https_proxy_is_tls_in_tls(
     tls_files: TLSFiles,
 ) -> None:
+    if not _http.TLS_IN_TLS:
+        async with (
+            serving(answering(ok()), server_tls(tls_files)) as target,
+            serving(forward_proxy(), server_tls(tls_files)) as proxy,
+        ):
+            assert_tls_in_tls_refused(
+                target.url("/path"), tls_proxy_url(proxy), client_tls(tls_files)
+            )
+            assert (proxy.accepted, target.accepted) == (0, 0)
+        return
     async with (
         serving(answering(ok(b"tls in tls")), server_tls(tls_files)) as target,
         serving(forward_proxy(), server_tls(tls_files)) as proxy,
@@ -1191,6 +1219,14 @@ async def test_an_https_proxy_with_an_untrusted_certificate_fails(
     tls_files: TLSFiles, endpoint_tls: bool
 ) -> None:
     untrusting = ssl.create_default_context()  # the system's CAs: not our self-signed one
+    if endpoint_tls and not _http.TLS_IN_TLS:
+        async with (
+            serving(answering(ok()), server_tls(tls_files)) as target,
+            serving(forward_proxy(), server_tls(tls_files)) as proxy,
+        ):
+            assert_tls_in_tls_refused(target.url(), tls_proxy_url(proxy), untrusting)
+            assert (proxy.accepted, target.accepted) == (0, 0)
+        return
     async with (
         serving(answering(ok()), server_tls(tls_files) if endpoint_tls else None) as target,
         serving(forward_proxy(), server_tls(tls_files)) as proxy,
@@ -1207,6 +1243,10 @@ async def test_an_https_proxy_with_an_untrusted_certificate_fails(
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_the_repr_of_a_pool_through_a_proxy_hides_its_credentials(scheme: str) -> None:
+    proxy = f"{scheme}://alice:s3cr%40t@127.0.0.1:3128"
+    if scheme == "https" and not _http.TLS_IN_TLS:  # the refusal names no credential
+        assert_tls_in_tls_refused("https://127.0.0.1:8000/", proxy, ssl.create_default_context())
+        return
     pool = ConnectionPool(
         "https://127.0.0.1:8000/",
         limit=1,
@@ -1214,7 +1254,7 @@ def test_the_repr_of_a_pool_through_a_proxy_hides_its_credentials(scheme: str) -
         connect_timeout=1.0,
         read_timeout=1.0,
         keepalive=1.0,
-        proxy=f"{scheme}://alice:s3cr%40t@127.0.0.1:3128",
+        proxy=proxy,
     )
     text = repr(pool)
     tls = " (TLS)" if scheme == "https" else ""
@@ -1224,7 +1264,7 @@ def test_the_repr_of_a_pool_through_a_proxy_hides_its_credentials(scheme: str) -
 
 
 def test_tls_in_tls_is_refused_before_python_3_11(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_http, "_TLS_IN_TLS", False)  # as on Python 3.10
+    monkeypatch.setattr(_http, "TLS_IN_TLS", False)  # as on Python 3.10
 
     def construct(url: str, proxy: str) -> ConnectionPool:
         return ConnectionPool(
@@ -1237,7 +1277,7 @@ def test_tls_in_tls_is_refused_before_python_3_11(monkeypatch: pytest.MonkeyPatc
             proxy=proxy,
         )
 
-    with pytest.raises(ValueError, match=r"Python 3\.11 or later"):
+    with pytest.raises(ValueError, match=TLS_IN_TLS_REFUSED):
         construct("https://127.0.0.1:1/", "https://127.0.0.1:3128")
     construct("http://127.0.0.1:1/", "https://127.0.0.1:3128")  # TLS to the proxy only
     construct("https://127.0.0.1:1/", "http://127.0.0.1:3128")  # TLS in a plain tunnel
