@@ -27,6 +27,8 @@ from .exceptions import TableNotFoundError as TableNotFoundError
 from .exceptions import ValidationError as ValidationError
 from .local import EmbeddedDynamoDB as EmbeddedDynamoDB
 from .models import GSI as GSI
+from .models import LSI as LSI
+from .models import Capacity as Capacity
 from .models import DynamoModel as DynamoModel
 from .models import PipelineConfig as PipelineConfig
 from .models import PipelineConfigUpsert as PipelineConfigUpsert
@@ -57,9 +59,11 @@ from .write import WriteApi as WriteApi
 
 __all__ = [
     "GSI",
+    "LSI",
     "BackfillResult",
     "BatchResult",
     "BatchWriteError",
+    "Capacity",
     "CheckpointStore",
     "ConflictError",
     "ConnectionError",

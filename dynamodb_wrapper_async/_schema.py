@@ -8,7 +8,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
@@ -16,6 +16,34 @@ from .exceptions import ValidationError
 
 KeyType = Literal["S", "N", "B"]
 FieldKind = Literal["str", "number", "bytes", "bool", "datetime", "other"]
+IndexKind = Literal["table", "gsi", "lsi"]
+#: What an index holds besides its keys and the table's: every field (``"ALL"``), none
+#: (``"KEYS_ONLY"``), or the fields named (a tuple: DynamoDB's ``INCLUDE``).
+Projection = Literal["ALL", "KEYS_ONLY"] | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Provisioned throughput of a table or a GSI, in capacity units per second.
+
+    Attributes:
+        read: Read capacity units.
+        write: Write capacity units.
+    """
+
+    read: int
+    write: int
+
+    def __post_init__(self) -> None:
+        for name in ("read", "write"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                msg = f"Capacity.{name} must be a positive integer, got {value!r}"
+                raise TypeError(msg)
+
+    def throughput(self) -> dict[str, int]:
+        """The ``ProvisionedThroughput`` of a CreateTable or UpdateTable request."""
+        return {"ReadCapacityUnits": self.read, "WriteCapacityUnits": self.write}
 
 
 @dataclass(frozen=True)
@@ -26,11 +54,32 @@ class GSI:
         name: The index name.
         partition_key: The field holding the index's partition key.
         sort_key: The field holding the index's sort key, if any.
+        projection: ``"ALL"`` (default), ``"KEYS_ONLY"`` or a tuple of the fields to include.
+        capacity: Its provisioned throughput when the table is provisioned (default: the
+            table's).
     """
 
     name: str
     partition_key: str
     sort_key: str | None = None
+    projection: Projection = "ALL"
+    capacity: Capacity | None = None
+
+
+@dataclass(frozen=True)
+class LSI:
+    """A local secondary index declared in ``Meta.lsis``: the table's partition key with
+    another sort key. It can only be created with its table.
+
+    Attributes:
+        name: The index name.
+        sort_key: The field holding the index's sort key.
+        projection: ``"ALL"`` (default), ``"KEYS_ONLY"`` or a tuple of the fields to include.
+    """
+
+    name: str
+    sort_key: str
+    projection: Projection = "ALL"
 
 
 @dataclass(frozen=True)
@@ -43,11 +92,41 @@ class KeyAttribute:
 
 @dataclass(frozen=True)
 class IndexSchema:
-    """The key schema of the table (``name`` None) or of one GSI."""
+    """The key schema of the table (``name`` None) or of one GSI or LSI.
+
+    Attributes:
+        name: The index name (None: the table).
+        partition_key: The partition key attribute.
+        sort_key: The sort key attribute, if any.
+        kind: ``"table"``, ``"gsi"`` or ``"lsi"``.
+        projection: What the index holds: ``"ALL"``, ``"KEYS_ONLY"`` or the fields included.
+        holds: Every field the index holds (None: all of them).
+        capacity: A GSI's provisioned throughput (None: on-demand, or the table's).
+    """
 
     name: str | None
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
+    kind: IndexKind = "table"
+    projection: Projection = "ALL"
+    holds: frozenset[str] | None = None
+    capacity: Capacity | None = None
+
+    def check_projection(self, fields: Iterable[str]) -> None:
+        """Refuse fields this index does not hold (a query of it could never return them).
+
+        Raises:
+            ValidationError: A field is not projected into the index.
+        """
+        if self.holds is None:
+            return
+        missing = sorted(set(fields) - self.holds)
+        if missing:
+            msg = (
+                f"index {self.name} holds only {sorted(self.holds)}: it cannot return {missing}"
+                " (query the table, or project those fields into the index)"
+            )
+            raise ValidationError(msg)
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -73,6 +152,17 @@ class TableSchema:
     ttl_attribute: str | None = None
     field_kinds: Mapping[str, FieldKind] = field(default_factory=dict)
     bool_string_fields: frozenset[str] = frozenset()
+    capacity: Capacity | None = None
+
+    @property
+    def global_indexes(self) -> tuple[IndexSchema, ...]:
+        """The GSIs."""
+        return tuple(index for index in self.indexes if index.kind == "gsi")
+
+    @property
+    def local_indexes(self) -> tuple[IndexSchema, ...]:
+        """The LSIs."""
+        return tuple(index for index in self.indexes if index.kind == "lsi")
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -94,7 +184,7 @@ class TableSchema:
         return tuple(seen.values())
 
     def index(self, name: str | None) -> IndexSchema:
-        """Return the table's key schema (``None``) or the GSI called ``name``."""
+        """Return the table's key schema (``None``) or the GSI or LSI called ``name``."""
         if name is None:
             return self.primary
         for index in self.indexes:
@@ -105,7 +195,7 @@ class TableSchema:
         raise ValidationError(msg, table=self.table_name)
 
     def find_index(self, partition_key: str, sort_key: str | None = None) -> IndexSchema:
-        """Pick the table key or the GSI whose key attributes are the names given.
+        """Pick the table key, or the GSI or LSI, whose key attributes are the names given.
 
         Raises:
             ValidationError: No key schema matches; the message lists them all.
@@ -146,54 +236,123 @@ def compile_schema(model_name: str, meta: type, field_types: Mapping[str, Any]) 
     """Compile a ``Meta`` class into a :class:`TableSchema`, checking it against the fields.
 
     Raises:
-        TypeError: ``Meta`` names unknown fields, repeats an index name, or keys an index on a
-            field that is not a string, number, bytes, bool or datetime.
+        TypeError: ``Meta`` names unknown fields, repeats an index name, keys an index on a
+            field that is not a string, number, bytes, bool or datetime, or declares a bad
+            projection, capacity or local index.
     """
-    kinds = {name: _kind_of(annotation) for name, annotation in field_types.items()}
+    return _MetaCompiler(model_name, meta, field_types).compile()
 
-    def attribute(role: str, name: object) -> KeyAttribute:
-        if not isinstance(name, str) or name not in kinds:
-            msg = f"{model_name}.Meta.{role} names unknown field {name!r}"
-            raise TypeError(msg)
-        key_type = _KEY_TYPES.get(kinds[name])
+
+class _MetaCompiler:
+    """Checks one ``Meta`` against its model's fields, part by part."""
+
+    def __init__(self, model_name: str, meta: type, field_types: Mapping[str, Any]) -> None:
+        self.model_name = model_name
+        self.meta = meta
+        self.kinds = {name: _kind_of(annotation) for name, annotation in field_types.items()}
+
+    def fail(self, message: str) -> TypeError:
+        return TypeError(f"{self.model_name}.Meta.{message}")
+
+    def compile(self) -> TableSchema:
+        table_name = getattr(self.meta, "table_name", None)
+        if not isinstance(table_name, str) or not table_name:
+            msg = "table_name must be a non-empty string"
+            raise self.fail(msg)
+        sort_name = getattr(self.meta, "sort_key", None)
+        primary = IndexSchema(
+            None,
+            self.attribute("partition_key", getattr(self.meta, "partition_key", None)),
+            None if sort_name is None else self.attribute("sort_key", sort_name),
+        )
+        capacity = getattr(self.meta, "capacity", None)
+        if capacity is not None and not isinstance(capacity, Capacity):
+            msg = f"capacity must be Capacity(read=..., write=...), got {capacity!r}"
+            raise self.fail(msg)
+        indexes = (*self.global_indexes(primary, capacity), *self.local_indexes(primary))
+        names = [index.name for index in indexes]
+        repeated = sorted({str(name) for name in names if names.count(name) > 1})
+        if repeated:
+            msg = f"declares index {repeated[0]!r} twice"
+            raise self.fail(msg)
+        ttl = getattr(self.meta, "ttl_attribute", None)
+        if ttl is not None and (ttl not in self.kinds or self.kinds[ttl] != "number"):
+            msg = f"ttl_attribute must name a numeric field, got {ttl!r}"
+            raise self.fail(msg)
+        kinds = self.kinds
+        schema = TableSchema(self.model_name, table_name, primary, indexes, ttl, kinds)
+        bool_keys = frozenset(a.name for a in schema.key_attributes() if kinds[a.name] == "bool")
+        return TableSchema(
+            self.model_name, table_name, primary, indexes, ttl, kinds, bool_keys, capacity
+        )
+
+    def attribute(self, role: str, name: object) -> KeyAttribute:
+        if not isinstance(name, str) or name not in self.kinds:
+            msg = f"{role} names unknown field {name!r}"
+            raise self.fail(msg)
+        key_type = _KEY_TYPES.get(self.kinds[name])
         if key_type is None:
-            msg = f"{model_name}.Meta.{role}: field {name!r} is not a scalar key type"
-            raise TypeError(msg)
+            msg = f"{role}: field {name!r} is not a scalar key type"
+            raise self.fail(msg)
         return KeyAttribute(name, key_type)
 
-    table_name = getattr(meta, "table_name", None)
-    if not isinstance(table_name, str) or not table_name:
-        msg = f"{model_name}.Meta.table_name must be a non-empty string"
-        raise TypeError(msg)
-    sort_name = getattr(meta, "sort_key", None)
-    primary = IndexSchema(
-        None,
-        attribute("partition_key", getattr(meta, "partition_key", None)),
-        None if sort_name is None else attribute("sort_key", sort_name),
-    )
-    indexes: list[IndexSchema] = []
-    for gsi in getattr(meta, "gsis", ()):
-        if not isinstance(gsi, GSI):
-            msg = f"{model_name}.Meta.gsis must hold GSI(...) entries, got {gsi!r}"
-            raise TypeError(msg)
-        if any(index.name == gsi.name for index in indexes):
-            msg = f"{model_name}.Meta.gsis declares index {gsi.name!r} twice"
-            raise TypeError(msg)
-        role = f"gsis[{gsi.name}]"
-        indexes.append(
-            IndexSchema(
-                gsi.name,
-                attribute(f"{role}.partition_key", gsi.partition_key),
-                None if gsi.sort_key is None else attribute(f"{role}.sort_key", gsi.sort_key),
+    def global_indexes(self, primary: IndexSchema, capacity: Capacity | None) -> list[IndexSchema]:
+        indexes = []
+        for gsi in getattr(self.meta, "gsis", ()):
+            if not isinstance(gsi, GSI):
+                msg = f"gsis must hold GSI(...) entries, got {gsi!r}"
+                raise self.fail(msg)
+            role = f"gsis[{gsi.name}]"
+            partition = self.attribute(f"{role}.partition_key", gsi.partition_key)
+            sort = (
+                None if gsi.sort_key is None else self.attribute(f"{role}.sort_key", gsi.sort_key)
             )
+            keys = {*primary.key_names, partition.name, *([sort.name] if sort else [])}
+            holds = self.holds(role, gsi.projection, frozenset(keys))
+            indexes.append(
+                IndexSchema(gsi.name, partition, sort, "gsi", gsi.projection, holds,
+                            gsi.capacity or capacity)
+            )  # fmt: skip
+        return indexes
+
+    def local_indexes(self, primary: IndexSchema) -> list[IndexSchema]:
+        indexes = []
+        for lsi in getattr(self.meta, "lsis", ()):
+            if not isinstance(lsi, LSI):
+                msg = f"lsis must hold LSI(...) entries, got {lsi!r}"
+                raise self.fail(msg)
+            role = f"lsis[{lsi.name}]"
+            if primary.sort_key is None:
+                msg = f"{role}: a local index needs a table with a sort key"
+                raise self.fail(msg)
+            sort = self.attribute(f"{role}.sort_key", lsi.sort_key)
+            holds = self.holds(role, lsi.projection, frozenset({*primary.key_names, sort.name}))
+            indexes.append(
+                IndexSchema(lsi.name, primary.partition_key, sort, "lsi", lsi.projection, holds)
+            )
+        return indexes
+
+    def holds(self, role: str, projection: object, keys: frozenset[str]) -> frozenset[str] | None:
+        """The fields an index with ``projection`` holds (None: all)."""
+        if projection == "ALL":
+            return None
+        if projection == "KEYS_ONLY":
+            return keys
+        if (
+            isinstance(projection, tuple)
+            and projection
+            and all(isinstance(name, str) for name in projection)
+        ):
+            unknown = sorted(set(projection) - set(self.kinds))
+            if unknown:
+                msg = f"{role}.projection names unknown fields {unknown}"
+                raise self.fail(msg)
+            return keys | frozenset(projection)
+        msg = (
+            f"{role}.projection must be 'ALL', 'KEYS_ONLY' or a tuple of field names, "
+            f"got {projection!r}"
         )
-    ttl = getattr(meta, "ttl_attribute", None)
-    if ttl is not None and (ttl not in kinds or kinds[ttl] != "number"):
-        msg = f"{model_name}.Meta.ttl_attribute must name a numeric field, got {ttl!r}"
-        raise TypeError(msg)
-    schema = TableSchema(model_name, table_name, primary, tuple(indexes), ttl, kinds)
-    bool_keys = frozenset(a.name for a in schema.key_attributes() if kinds[a.name] == "bool")
-    return TableSchema(model_name, table_name, primary, tuple(indexes), ttl, kinds, bool_keys)
+        raise self.fail(msg)
 
 
 _KEY_TYPES: dict[FieldKind, KeyType] = {

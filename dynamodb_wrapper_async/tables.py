@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._engine import gateway as _gateway
+from ._schema import IndexSchema, TableSchema
 from .config import DynamoDBConfig
-from .exceptions import ConflictError, RetryableError, TableNotFoundError
+from .exceptions import ConflictError, RetryableError, TableNotFoundError, ValidationError
 from .models import DynamoModel, PipelineConfig, PipelineRunLog, TableConfig
 
 __all__ = ["DEFAULT_MODELS", "TableInfo", "create_tables", "delete_tables", "table_definition"]
@@ -28,16 +29,24 @@ class TableInfo:
         created: True if this call created it, False if it existed already.
         indexes: The GSI names of the table.
         ttl_attribute: The TTL attribute, if the model declares one.
+        local_indexes: The LSI names of the table.
+        added_indexes: GSIs this call added to a table that existed without them.
     """
 
     name: str
     created: bool
     indexes: tuple[str, ...]
     ttl_attribute: str | None
+    local_indexes: tuple[str, ...] = ()
+    added_indexes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         what = "created" if self.created else "exists "
         extra = f"GSIs: {', '.join(self.indexes) or '-'}"
+        if self.added_indexes:
+            extra += f" (added: {', '.join(self.added_indexes)})"
+        if self.local_indexes:
+            extra += f"; LSIs: {', '.join(self.local_indexes)}"
         if self.ttl_attribute:
             extra += f"; TTL on {self.ttl_attribute}"
         return f"{what} {self.name} ({extra})"
@@ -49,12 +58,19 @@ async def create_tables(
     *,
     timeout: float = 300.0,
 ) -> list[TableInfo]:
-    """Create each model's table (on-demand billing, its GSIs and TTL) and wait until active.
+    """Create each model's table as its ``Meta`` declares it and wait until it is active.
 
-    Tables that exist already are left as they are, so a second call is a no-op.
+    Billing is on-demand, or provisioned with ``Meta.capacity`` (and each GSI's capacity);
+    GSIs and LSIs get their declared projections; TTL is enabled on ``Meta.ttl_attribute``.
+    A table that exists already is kept, and a GSI that ``Meta`` declares but the table lacks
+    is added to it (UpdateTable, one index at a time, waiting until each is active), so a
+    second call is a no-op.
 
     Raises:
-        RetryableError: A table is not ACTIVE ``timeout`` seconds after it was asked for.
+        RetryableError: A table or index is not ACTIVE ``timeout`` seconds after it was
+            asked for.
+        ValidationError: An existing table lacks a declared LSI (local indexes can only be
+            created with their table).
     """
     return list(await asyncio.gather(*(_create(config, m, timeout) for m in models)))
 
@@ -77,35 +93,56 @@ async def delete_tables(
 
 
 def table_definition(config: DynamoDBConfig, model: type[DynamoModel]) -> dict[str, Any]:
-    """Return the CreateTable request for ``model`` (on-demand billing, GSIs projecting all)."""
+    """Return the CreateTable request for ``model``: its keys, billing, GSIs and LSIs."""
     schema = model.table_schema()
-
-    def key_schema(*attributes: Any) -> list[dict[str, str]]:
-        roles = ("HASH", "RANGE")
-        return [
-            {"AttributeName": a.name, "KeyType": role}
-            for a, role in zip(attributes, roles, strict=False)
-            if a is not None
-        ]
-
     request: dict[str, Any] = {
         "TableName": config.table_name(schema.table_name),
-        "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
             {"AttributeName": a.name, "AttributeType": a.type} for a in schema.key_attributes()
         ],
-        "KeySchema": key_schema(schema.primary.partition_key, schema.primary.sort_key),
+        "KeySchema": _key_schema(schema.primary),
     }
-    if schema.indexes:
+    if schema.capacity is None:
+        request["BillingMode"] = "PAY_PER_REQUEST"
+    else:
+        request["BillingMode"] = "PROVISIONED"
+        request["ProvisionedThroughput"] = schema.capacity.throughput()
+    if schema.global_indexes:
         request["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": index.name,
-                "KeySchema": key_schema(index.partition_key, index.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index in schema.indexes
+            _index_definition(index) for index in schema.global_indexes
+        ]
+    if schema.local_indexes:
+        request["LocalSecondaryIndexes"] = [
+            _index_definition(index) for index in schema.local_indexes
         ]
     return request
+
+
+def _key_schema(index: IndexSchema) -> list[dict[str, str]]:
+    roles = ("HASH", "RANGE")
+    attributes = (index.partition_key, index.sort_key)
+    return [
+        {"AttributeName": a.name, "KeyType": role}
+        for a, role in zip(attributes, roles, strict=True)
+        if a is not None
+    ]
+
+
+def _index_definition(index: IndexSchema) -> dict[str, Any]:
+    """One GlobalSecondaryIndexes / LocalSecondaryIndexes entry."""
+    projection: dict[str, Any]
+    if index.projection in {"ALL", "KEYS_ONLY"}:
+        projection = {"ProjectionType": index.projection}
+    else:
+        projection = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projection)}
+    definition: dict[str, Any] = {
+        "IndexName": index.name,
+        "KeySchema": _key_schema(index),
+        "Projection": projection,
+    }
+    if index.kind == "gsi" and index.capacity is not None:
+        definition["ProvisionedThroughput"] = index.capacity.throughput()
+    return definition
 
 
 async def _create(config: DynamoDBConfig, model: type[DynamoModel], timeout: float) -> TableInfo:
@@ -119,12 +156,49 @@ async def _create(config: DynamoDBConfig, model: type[DynamoModel], timeout: flo
         if error.aws_code != "ResourceInUseException":
             raise
         created = False
-    await _wait_active(config, name, timeout)
+    table = await _wait_active(config, name, timeout)
+    added = () if created else await _add_missing_indexes(config, schema, table, timeout)
     if schema.ttl_attribute is not None:
         await _enable_ttl(config, name, schema.ttl_attribute)
     return TableInfo(
-        name, created, tuple(index.name or "" for index in schema.indexes), schema.ttl_attribute
-    )
+        name, created, tuple(index.name or "" for index in schema.global_indexes),
+        schema.ttl_attribute, tuple(index.name or "" for index in schema.local_indexes), added,
+    )  # fmt: skip
+
+
+async def _add_missing_indexes(
+    config: DynamoDBConfig, schema: TableSchema, table: dict[str, Any], timeout: float
+) -> tuple[str, ...]:
+    """Add the GSIs ``schema`` declares that ``table`` lacks; refuse a missing LSI."""
+    name = table["TableName"]
+    local = {index["IndexName"] for index in table.get("LocalSecondaryIndexes", [])}
+    for index in schema.local_indexes:
+        if index.name not in local:
+            msg = (
+                f"table {name} exists without the local index {index.name} that "
+                f"{schema.model_name} declares; a local index can only be created with its "
+                "table (create a new table and backfill it)"
+            )
+            raise ValidationError(msg, operation="create_tables", table=name)
+    existing = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    added: list[str] = []
+    for index in schema.global_indexes:
+        if index.name in existing:
+            continue
+        keys = {index.partition_key.name, *([index.sort_key.name] if index.sort_key else [])}
+        request = {
+            "TableName": name,
+            "AttributeDefinitions": [
+                {"AttributeName": a.name, "AttributeType": a.type}
+                for a in schema.key_attributes()
+                if a.name in keys
+            ],
+            "GlobalSecondaryIndexUpdates": [{"Create": _index_definition(index)}],
+        }
+        await _gateway.call(config, "UpdateTable", request, table=name)
+        await _wait_active(config, name, timeout)
+        added.append(index.name or "")
+    return tuple(added)
 
 
 async def _delete(config: DynamoDBConfig, model: type[DynamoModel], timeout: float) -> str | None:
@@ -153,7 +227,8 @@ async def _describe(config: DynamoDBConfig, name: str) -> dict[str, Any]:
     return table
 
 
-async def _wait_active(config: DynamoDBConfig, name: str, timeout: float) -> None:
+async def _wait_active(config: DynamoDBConfig, name: str, timeout: float) -> dict[str, Any]:
+    """Wait until the table and its GSIs are ACTIVE; return its description."""
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:
@@ -162,7 +237,7 @@ async def _wait_active(config: DynamoDBConfig, name: str, timeout: float) -> Non
         if table.get("TableStatus") == "ACTIVE" and all(
             index.get("IndexStatus", "ACTIVE") == "ACTIVE" for index in indexes
         ):
-            return
+            return table
         if time.monotonic() > deadline:
             raise _not_yet(name, table, f"not active {timeout:g}s after CreateTable", "create")
         await asyncio.sleep(delay)

@@ -22,6 +22,8 @@ from dynamodb_wrapper_async.exceptions import TableNotFoundError as TableNotFoun
 from dynamodb_wrapper_async.exceptions import ValidationError as ValidationError
 from dynamodb_wrapper_async.local import EmbeddedDynamoDB as EmbeddedDynamoDB
 from dynamodb_wrapper_async.models import GSI as GSI
+from dynamodb_wrapper_async.models import LSI as LSI
+from dynamodb_wrapper_async.models import Capacity as Capacity
 from dynamodb_wrapper_async.models import DynamoModel as DynamoModel
 from dynamodb_wrapper_async.models import PipelineConfig as PipelineConfig
 from dynamodb_wrapper_async.models import PipelineConfigUpsert as PipelineConfigUpsert
@@ -52,8 +54,10 @@ from .write import TableConfigWriteApi as TableConfigWriteApi
 
 __all__ = [
     "GSI",
+    "LSI",
     "BatchResult",
     "BatchWriteError",
+    "Capacity",
     "ConflictError",
     "ConnectionError",
     "DynamoDBConfig",

@@ -1,6 +1,8 @@
 """Data models: full models (stored), views (read, any projection) and upsert DTOs (write)."""
 
 from ._base import GSI as GSI
+from ._base import LSI as LSI
+from ._base import Capacity as Capacity
 from ._base import DynamoModel as DynamoModel
 from ._base import UtcDateTime as UtcDateTime
 from ._base import ViewModel as ViewModel
@@ -18,6 +20,8 @@ from .table_config import TableConfigView as TableConfigView
 
 __all__ = [
     "GSI",
+    "LSI",
+    "Capacity",
     "DynamoModel",
     "PipelineConfig",
     "PipelineConfigUpsert",

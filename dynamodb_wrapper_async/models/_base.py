@@ -7,10 +7,10 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, ConfigDict
 
-from .._schema import GSI, TableSchema, compile_schema
+from .._schema import GSI, LSI, Capacity, TableSchema, compile_schema
 from .._validated import ValidatedModel
 
-__all__ = ["GSI", "DynamoModel", "UtcDateTime", "ViewModel", "WriteModel"]
+__all__ = ["GSI", "LSI", "Capacity", "DynamoModel", "UtcDateTime", "ViewModel", "WriteModel"]
 
 
 def _require_aware_utc(value: dt.datetime) -> dt.datetime:
@@ -28,7 +28,9 @@ class DynamoModel(ValidatedModel):
     """Base of every stored model; the nested ``class Meta`` declares its table.
 
     ``Meta`` attributes: ``table_name`` (before the config's prefix), ``partition_key``,
-    optional ``sort_key``, ``gsis`` (a tuple of :class:`GSI`) and optional ``ttl_attribute``.
+    optional ``sort_key``, ``gsis`` (a tuple of :class:`GSI`), ``lsis`` (a tuple of
+    :class:`LSI`), ``capacity`` (:class:`Capacity`: provisioned billing; default on-demand)
+    and optional ``ttl_attribute``.
     It is compiled once, when the class is created, into ``__table_schema__``; a key that
     names an unknown or non-scalar field fails right there, naming the model.
 

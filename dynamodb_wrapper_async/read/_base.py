@@ -306,6 +306,8 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
     ) -> PageRequest:
         key_names = tuple(dict.fromkeys((*self.schema.key_names, *index.key_names)))
         strip: frozenset[str] = frozenset()
+        if projection is not None and not isinstance(projection, str):
+            index.check_projection(projection)  # a KEYS_ONLY or INCLUDE index holds only some
         if projection is not None:
             params["ProjectionExpression"] = builder.projection(projection, always=key_names)
             strip = frozenset(key_names) - frozenset(projection)

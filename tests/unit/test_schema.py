@@ -6,6 +6,8 @@ import pytest
 from dynamodb_wrapper_async.exceptions import ValidationError
 from dynamodb_wrapper_async.models import (
     GSI,
+    LSI,
+    Capacity,
     DynamoModel,
     PipelineConfig,
     PipelineConfigUpsert,
@@ -188,3 +190,48 @@ def test_run_log_ttl_accepts_aware_datetime() -> None:
     expiry = dt.datetime(2030, 1, 1, tzinfo=UTC)
     run = PipelineRunLogUpsert(run_id="r", pipeline_id="p", ttl=expiry)  # type: ignore[arg-type]
     assert run.ttl == int(expiry.timestamp())
+
+
+def _declare(meta: dict[str, Any]) -> type[DynamoModel]:
+    namespace: dict[str, Any] = {"table_name": "t", "partition_key": "a", **meta}
+    nested = {"__module__": __name__, "__qualname__": "Declared.Meta"}
+    body = {"__module__": __name__, "__qualname__": "Declared"}
+    fields = {"__annotations__": {"a": str, "b": str}}
+    meta_class = type("Meta", (), {**namespace, **nested})
+    return type("Declared", (DynamoModel,), {**body, **fields, "Meta": meta_class})
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ({"lsis": (LSI("L", sort_key="b"),)}, "a local index needs a table with a sort key"),
+        ({"gsis": (GSI("G", partition_key="b", projection=("nope",)),)}, "unknown fields"),
+        ({"gsis": (GSI("G", partition_key="b", projection="SOME"),)}, "projection must be"),  # type: ignore[arg-type]
+        ({"capacity": (5, 5)}, "capacity must be Capacity"),
+        ({"gsis": (GSI("G", partition_key="b"),), "lsis": (LSI("G", sort_key="b"),),
+          "sort_key": "b"}, "declares index 'G' twice"),
+    ],
+)  # fmt: skip
+def test_bad_table_definitions_fail_when_the_model_is_declared(
+    meta: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        _declare(meta)
+
+
+def test_index_projections_say_what_an_index_holds() -> None:
+    schema = _declare(
+        {"sort_key": "b", "gsis": (GSI("K", partition_key="b", projection="KEYS_ONLY"),),
+         "lsis": (LSI("L", sort_key="b", projection=("b",)),), "capacity": Capacity(3, 4)}
+    ).table_schema()  # fmt: skip
+    keys_only, local = schema.index("K"), schema.index("L")
+    assert (keys_only.kind, keys_only.holds, keys_only.capacity) == (
+        "gsi", frozenset({"a", "b"}), Capacity(3, 4),
+    )  # fmt: skip
+    assert (local.kind, local.partition_key.name, local.capacity) == ("lsi", "a", None)
+    assert schema.index(None).holds is None
+    keys_only.check_projection(["a"])
+    with pytest.raises(ValidationError, match="cannot return"):
+        keys_only.check_projection(["a", "c"])
+    with pytest.raises(TypeError, match="positive integer"):
+        Capacity(read=0, write=1)
