@@ -5,26 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict
+from typing_extensions import Self
 
 from .._schema import GSI, TableSchema, compile_schema
 from .._validated import ValidatedModel
+from ._strict import StrictScalars, utc_datetime
 
 __all__ = ["GSI", "DynamoModel", "UtcDateTime", "ViewModel", "WriteModel"]
 
 
-def _require_aware_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
-        raise ValueError(msg)
-    return value.astimezone(dt.timezone.utc)
+#: An aware datetime or an ISO-8601 string with an offset, converted to UTC; naive datetimes,
+#: strings without an offset and numbers are refused.
+UtcDateTime = Annotated[dt.datetime, BeforeValidator(utc_datetime)]
 
 
-#: An aware datetime, converted to UTC; naive datetimes are rejected.
-UtcDateTime = Annotated[dt.datetime, AfterValidator(_require_aware_utc)]
+class _StrictScalars(ValidatedModel, StrictScalars):
+    """Validates input with strict scalars (see ``_strict``): stored as given, or refused."""
+
+    @classmethod
+    def from_stored(cls, item: Any) -> Self:
+        """Validate an item as the library stored it (decoded), with pydantic's lax rules."""
+        return cls.validate_named(item, options={"strict": False})
 
 
-class DynamoModel(ValidatedModel):
+class DynamoModel(_StrictScalars):
     """Base of every stored model; the nested ``class Meta`` declares its table.
 
     ``Meta`` attributes: ``table_name`` (before the config's prefix), ``partition_key``,
@@ -72,7 +77,7 @@ class ViewModel(ValidatedModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class WriteModel(ValidatedModel):
-    """Base of write DTOs: unknown and server-managed fields are refused."""
+class WriteModel(_StrictScalars):
+    """Base of write DTOs: unknown and server-managed fields are refused, scalars are strict."""
 
     model_config = ConfigDict(extra="forbid")

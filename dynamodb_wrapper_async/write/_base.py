@@ -136,7 +136,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             if conflict is None:
                 raise
             raise conflict(error) from error
-        return self.model.model_validate(decode_item(response["Attributes"]))
+        return self.model.from_stored(decode_item(response["Attributes"]))
 
     async def delete(self, key: KeyInput, *, condition: ConditionBase | None = None) -> None:
         """Delete an existing item; ``condition`` (a boto3 ``Attr`` condition) must hold.

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
+from pydantic_core import SchemaValidator
 
 from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, encode_value
 from .._conflicts import restate_conflict
@@ -19,6 +20,7 @@ from .._table_api import KeyInput, ModelT, TableApi
 from .._validated import describe_errors
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
 from ..models import WriteModel
+from ..models._strict import StrictScalars
 from ..utils import utc_now
 
 UpsertT = TypeVar("UpsertT", bound=WriteModel)
@@ -147,7 +149,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             return None
         if error.item.get("updated_at") != encode_value(now):
             return None
-        return self.model.model_validate(decode_item(error.item))
+        return self.model.from_stored(decode_item(error.item))
 
     def _delete_request(self, key: KeyInput, condition: ConditionBase | None) -> Request:
         """Return (DeleteItem params, plain key) for a delete of an existing item."""
@@ -380,8 +382,21 @@ def _dto_validates_model(model: type[pydantic.BaseModel], dto: type[pydantic.Bas
 
 
 @functools.lru_cache(maxsize=512)
-def _adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
-    """Validate one field's value with every constraint the model declares for it."""
+def _adapter(model: type[pydantic.BaseModel], name: str) -> SchemaValidator:
+    """Validate one field's value as the model does: its constraints, validators, strictness."""
     info = model.model_fields[name]
-    single = pydantic.create_model(f"{model.__name__}_{name}", **{name: (info.annotation, info)})  # type: ignore[call-overload]
-    return pydantic.TypeAdapter(single)
+    validators = {
+        f"_{index}": pydantic.field_validator(name, mode=d.info.mode)(d.func)
+        for index, d in enumerate(model.__pydantic_decorators__.field_validators.values())
+        if name in d.info.fields and d.info.mode in ("before", "after", "plain", "wrap")
+    }
+    base = StrictScalars if issubclass(model, StrictScalars) else pydantic.BaseModel
+    single = pydantic.create_model(  # type: ignore[call-overload]
+        f"{model.__name__}_{name}",
+        __base__=base,
+        __validators__=validators,
+        **{name: (info.annotation, info)},
+    )
+    validator: SchemaValidator = single.__pydantic_validator__  # type: ignore[assignment]
+    return validator
+

@@ -135,7 +135,7 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
         item = await self._get_item(wire_key, plain_key, consistent_read=True)
         if item is None:
             raise self._not_found(plain_key, "complete_run")
-        return self.model.model_validate(decode_item(item))
+        return self.model.from_stored(decode_item(item))
 
 
 def _final_status(status: RunStatus | str) -> RunStatus:

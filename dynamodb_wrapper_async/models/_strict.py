@@ -1,0 +1,119 @@
+"""Strict scalars for stored models and write DTOs: a value is stored as given, or refused.
+
+Pydantic's lax mode turns ``"12"``, ``True`` and ``12.0`` into the int 12, ``"yes"`` into
+True and ``b"x"`` into ``"x"``: each would be stored differently from what the caller gave.
+:class:`StrictScalars` makes every scalar of a model's fields strict, whatever type (lists,
+dicts, unions, Optional) holds it:
+
+* ``int``, ``bool``, ``str``, ``bytes``, ``float`` and ``date`` take their own type only
+  (``float`` also takes ints and Decimals, as pydantic's strict mode does);
+* ``Decimal`` takes Decimals, ints and floats (a float through ``repr``, so ``0.1`` is
+  ``Decimal("0.1")``), never strings or bools;
+* ``datetime`` takes aware datetimes (converted to UTC) and ISO-8601 strings with an offset;
+  naive ones, numbers and other strings are refused.
+
+Enums (their members or their values) and nested pydantic models keep their own rules:
+pydantic builds them apart, by reference. Containers keep pydantic's documented conversions
+(a tuple for a list, a frozenset for a set). Reading what the library stored uses the lax
+rules (``model_validate(item, strict=False)``): numbers come back as Decimals, datetimes as
+strings, GSI-key bools as ``"true"``/``"false"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from typing import Any
+
+from pydantic import BaseModel, GetCoreSchemaHandler
+from pydantic_core import CoreSchema
+
+from .._codec import parse_datetime
+from ..exceptions import ValidationError
+
+__all__ = ["StrictScalars", "strict_schema", "utc_datetime"]
+
+#: Core schema types whose ``strict`` flag is set.
+_STRICT_TYPES = frozenset({"int", "bool", "str", "bytes", "float", "date"})
+#: Core schema keys that hold values, not schemas (a default of {"type": "int"} is data).
+_DATA_KEYS = frozenset({"default", "metadata", "serialization", "cls", "function", "expected"})
+
+
+def utc_datetime(value: Any) -> Any:
+    """Return an aware datetime, or an ISO-8601 string with an offset, as a UTC datetime."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is dt.timezone.utc:
+            return value
+        if value.utcoffset() is None:
+            msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
+            raise ValueError(msg)
+        try:
+            return value.astimezone(dt.timezone.utc)
+        except OverflowError:
+            msg = "datetime is out of range once converted to UTC"
+            raise ValueError(msg) from None
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValidationError as error:
+            raise ValueError(error.message) from None
+    got = type(value).__name__
+    msg = f"expected an aware datetime or an ISO-8601 string with an offset, got {got}"
+    raise ValueError(msg)
+
+
+def _decimal(value: Any) -> Any:
+    """Take ints and floats for a Decimal field as the exact numbers they print as."""
+    if isinstance(value, bool):
+        return value  # refused by the strict decimal schema
+    if isinstance(value, int):
+        return decimal.Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            msg = "NaN and Infinity cannot be stored: DynamoDB numbers are finite"
+            raise ValueError(msg)
+        return decimal.Decimal(repr(value))
+    return value
+
+
+_WRAPPERS = {"datetime": utc_datetime, "decimal": _decimal}
+
+
+def _tightened(node: Any) -> Any:
+    """Return a copy of a core schema with strict scalars (only dicts and lists are copied)."""
+    if isinstance(node, list):
+        return [_tightened(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: value if key in _DATA_KEYS else _tightened(value) for key, value in node.items()}
+    kind = out.get("type")
+    if kind in _STRICT_TYPES:
+        out["strict"] = True
+    elif kind in _WRAPPERS:
+        out["strict"] = True
+        function = {"type": "no-info", "function": _WRAPPERS[kind]}
+        return {"type": "function-before", "function": function, "schema": out}
+    return out
+
+
+def strict_schema(schema: CoreSchema) -> CoreSchema:
+    """Return ``schema`` with strict scalars (see the module docstring).
+
+    Validating with ``strict=False`` still applies the lax rules throughout.
+    """
+    tightened: CoreSchema = _tightened(schema)
+    return tightened
+
+
+class StrictScalars(BaseModel):
+    """A model whose own fields validate with strict scalars: stored as given, or refused.
+
+    Nested pydantic models keep their own rules (give them this base to make them strict).
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        return strict_schema(handler(source))
