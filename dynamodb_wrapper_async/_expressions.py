@@ -16,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.conditions import AttributeBase, ConditionBase
 
 from ._codec import encode_value
-from ._schema import IndexSchema, TableSchema
+from ._schema import IndexSchema, KeyAttribute, TableSchema
 from .exceptions import ValidationError
 
 #: An attribute path: a field, then map keys (any text but ``.``, ``[``, ``]``) and indexes.
@@ -34,6 +34,9 @@ SORT_CONDITIONS: dict[str, str] = {
     "between": "{0} BETWEEN {1} AND {2}",
     "begins_with": "begins_with({0}, {1})",
 }
+
+
+_KEY_TYPE_NAMES = {"S": "string", "N": "number", "B": "binary"}
 
 
 class ExpressionBuilder:
@@ -162,7 +165,8 @@ class ExpressionBuilder:
         if partition_value is None or partition_value == "":
             msg = f"partition key {partition!r} needs a non-empty value"
             raise ValidationError(msg)
-        expression = f"{self.name(partition)} = {self.value(partition_value, field=partition)}"
+        value = self._key_value(index, index.partition_key, partition_value)
+        expression = f"{self.name(partition)} = {value}"
         if sort_condition is None:
             return expression
         template = SORT_CONDITIONS.get(sort_condition)
@@ -183,9 +187,22 @@ class ExpressionBuilder:
         if not between and sort_value2 is not None:
             msg = f"sort_value2 only goes with 'between', not {sort_condition!r}"
             raise ValidationError(msg)
-        first = self.value(sort_value, field=sort)
-        second = self.value(sort_value2, field=sort) if between else ""
+        first = self._key_value(index, index.sort_key, sort_value)
+        second = self._key_value(index, index.sort_key, sort_value2) if between else ""
         return f"{expression} AND {template.format(self.name(sort), first, second)}"
+
+    def _key_value(self, index: IndexSchema, attribute: KeyAttribute, value: Any) -> str:
+        """Return the placeholder of a key condition's value, refusing one of the wrong type."""
+        placeholder = self.value(value, field=attribute.name)
+        encoded = self._values[placeholder]
+        if attribute.type not in encoded:
+            wanted = _KEY_TYPE_NAMES[attribute.type]
+            msg = (
+                f"{attribute.name!r} is a {wanted} key of {index.describe()}: "
+                f"a {type(value).__name__} cannot match it"
+            )
+            raise ValidationError(msg)
+        return placeholder
 
     def update(
         self,

@@ -42,6 +42,20 @@ class KeyAttribute:
 
 
 @dataclass(frozen=True)
+class KeyLimit:
+    """What DynamoDB requires of one key attribute's values (see ``_keys``).
+
+    ``max_bytes`` is the tightest limit of the keys it is part of (2,048 bytes as a partition
+    key, 1,024 as a sort key); ``role`` names those keys for error messages.
+    """
+
+    name: str
+    type: KeyType
+    max_bytes: int
+    role: str
+
+
+@dataclass(frozen=True)
 class IndexSchema:
     """The key schema of the table (``name`` None) or of one GSI."""
 
@@ -83,6 +97,31 @@ class TableSchema:
     def fields(self) -> frozenset[str]:
         """Every field of the model."""
         return frozenset(self.field_kinds)
+
+    @functools.cached_property
+    def key_limits(self) -> tuple[KeyLimit, ...]:
+        """The rules of every table and GSI key attribute, table key attributes first."""
+        limits: dict[str, tuple[KeyType, int, list[str]]] = {}
+        for index in (self.primary, *self.indexes):
+            where = "table" if index.name is None else f"GSI {index.name}"
+            for attribute, role, max_bytes in (
+                (index.partition_key, "partition key", 2048),
+                (index.sort_key, "sort key", 1024),
+            ):
+                if attribute is None:
+                    continue
+                key_type, known, roles = limits.get(attribute.name, (attribute.type, max_bytes, []))
+                roles.append(f"{where} {role}")
+                limits[attribute.name] = (key_type, min(known, max_bytes), roles)
+        return tuple(
+            KeyLimit(name, key_type, max_bytes, " and ".join(roles))
+            for name, (key_type, max_bytes, roles) in limits.items()
+        )
+
+    @functools.cached_property
+    def index_fields(self) -> frozenset[str]:
+        """The fields that are a key of some GSI (and so must be valid key values)."""
+        return frozenset(limit.name for limit in self.key_limits)
 
     def key_attributes(self) -> tuple[KeyAttribute, ...]:
         """Every distinct attribute used by the table key or an index key."""

@@ -16,6 +16,7 @@ from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, 
 from .._conflicts import restate_conflict
 from .._expressions import ExpressionBuilder
 from .._json import EncodedJSON, encode_part
+from .._keys import check_key_values
 from .._table_api import KeyInput, ModelT, TableApi
 from .._validated import describe_errors
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
@@ -90,6 +91,11 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """Return (UpdateItem params, plain key) for an update of an existing item."""
         wire_key, plain_key = self._key_from(key)
         set_values, remove = self._checked_updates(updates)
+        schema = self.schema
+        indexed = {name: set_values[name] for name in schema.index_fields if name in set_values}
+        if indexed:  # a GSI key set to a value DynamoDB cannot index
+            wire = encode_item(indexed, bool_string_fields=schema.bool_string_fields)
+            check_key_values(schema, wire, table=self.table_name, key=plain_key)
         fields = self.schema.fields
         if "updated_at" in fields:
             set_values["updated_at"] = now
@@ -261,6 +267,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         schema = self.schema
         key = schema.key_of(values)
         wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
+        check_key_values(schema, wire, table=self.table_name, key=key)
         check_item_size(wire, table=self.table_name, key=key)
         return wire, key
 
@@ -273,6 +280,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         schema = self.schema
         key = schema.key_of(values)
         wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
+        check_key_values(schema, wire, table=self.table_name, key=key)
         try:
             encoded = encode_part({"PutRequest": {"Item": wire}})
         except ValidationError as error:
@@ -280,6 +288,16 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         if len(encoded) > MAX_ITEM_BYTES:  # else the JSON length bounds the size already
             check_item_size(wire, table=self.table_name, key=key, json_length=len(encoded))
         return encoded, key
+
+    def _batch_refusal(self, error: ValidationError, position: int, given: Any) -> ValidationError:
+        """Restate a refusal of a batch's item or key, naming its position and its key."""
+        key = error.key
+        if key is None and isinstance(given, pydantic.BaseModel):
+            key = {name: given.__dict__.get(name) for name in self.schema.key_names}
+        named = f" (key {dict(key)!r:.300})" if key is not None else f" ({given!r:.300})"
+        return ValidationError(
+            f"batch item {position}{named}: {error.message}", table=self.table_name, key=key
+        )
 
     def _derived_values(self, now: dt.datetime) -> dict[str, Any]:
         """Fields computed from ``updated_at``; domain APIs override (e.g. updated_month)."""
