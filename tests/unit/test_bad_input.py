@@ -178,9 +178,12 @@ async def test_documented_conversions_stay() -> None:
         duration_seconds=3,
     )
     assert run.start_time == dt.datetime(2024, 1, 31, 9, 5, tzinfo=UTC)
-    assert run.start_time.tzinfo is UTC and run.end_time is not None
-    assert run.end_time.tzinfo is UTC and run.end_time.hour == 9
-    assert run.duration_seconds == 3.0 and type(run.duration_seconds) is float
+    assert run.start_time.tzinfo is UTC
+    assert run.end_time is not None
+    assert run.end_time.tzinfo is UTC
+    assert run.end_time.hour == 9
+    assert run.duration_seconds == 3.0
+    assert type(run.duration_seconds) is float
     table = TableConfigUpsert(
         table_id="t",
         pipeline_id="p",

@@ -29,7 +29,11 @@ from dynamodb_wrapper_async import (
     PipelineConfigReadApi,
     PipelineConfigUpsert,
     PipelineConfigWriteApi,
+    PipelineRunLog,
     PipelineRunLogsReadApi,
+    PipelineRunLogsWriteApi,
+    PipelineRunLogUpsert,
+    TableConfigReadApi,
     ValidationError,
 )
 from dynamodb_wrapper_async._codec import encode_item
@@ -121,8 +125,41 @@ field_names = (
     | odd_text
     | st.sampled_from(["status", "name", "data", "ttl", "size", "AND", "#n0", ":v0", "a.b", "x[0]"])
 )
+
+
+def _cyclic(kind: str) -> Any:
+    container: Any = {} if kind == "dict" else []
+    if kind == "dict":
+        container["self"] = container
+    else:
+        container.append(container)
+    return container
+
+
+def _deep(depth: int) -> Any:
+    value: Any = "x"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+#: Values DynamoDB refuses or that once raised raw Python errors (issue 13.4).
+hostile = (
+    st.builds(_cyclic, st.sampled_from(["dict", "list"]))
+    | st.builds(_deep, st.integers(30, 40))
+    | st.just({"": 1})
+    | st.just({"ok": {"": "x"}})
+    | st.builds(lambda n, c: c * n, st.integers(1000, 2100), st.sampled_from(["x", "\u00e9"]))
+    | st.builds(lambda n: b"x" * n, st.integers(1020, 2100))
+    | st.just(dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))))
+    | st.just(dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone(dt.timedelta(hours=-5))))
+    | st.datetimes(
+        timezones=st.sampled_from([dt.timezone(dt.timedelta(hours=h)) for h in (-12, 14)])
+    )
+)
 scalars = (
-    st.none()
+    hostile
+    | st.none()
     | st.booleans()
     | st.integers(min_value=-(10**40), max_value=10**40)
     | st.floats(allow_nan=True, allow_infinity=True)
@@ -234,6 +271,58 @@ def test_any_keys(key: Any, sort_key: Any, keys: list[Any]) -> None:
 
     outcome(call)
     outcome(batch)
+
+
+#: Whatever might be passed where an iterable of keys or items is expected.
+sources = (
+    odd_text
+    | st.binary(max_size=8)
+    | values
+    | st.lists(values, max_size=4)
+    | st.lists(st.text(min_size=1, max_size=3), max_size=4).map(tuple)
+    | st.builds(lambda: PipelineConfigUpsert(
+        pipeline_id="p", pipeline_name="n", source_type="s3", destination_type="warehouse"))
+)  # fmt: skip
+
+
+@fuzz
+@given(sources, sources)
+@example("abc", b"abc")
+@example(["ok", "x" * 2049], [{"pipeline_id": "é" * 1025}])
+def test_any_batch_source(keys: Any, items: Any) -> None:
+    outcome(lambda: PipelineConfigReadApi(CONFIG).batch_get(keys))
+    outcome(lambda: PipelineConfigWriteApi(CONFIG).batch_delete(keys))
+    outcome(lambda: PipelineConfigWriteApi(CONFIG).batch_upsert(items))
+
+
+@fuzz
+@given(values, st.none() | values, st.none() | values)
+@example(123, None, None)
+@example(["a"], None, None)
+@example("p", dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))), None)
+def test_domain_queries_with_any_values(value: Any, since: Any, until: Any) -> None:
+    outcome(lambda: TableConfigReadApi(CONFIG).query_by_pipeline(value))
+    outcome(
+        lambda: PipelineRunLogsReadApi(CONFIG).query_runs_for_pipeline(
+            value, since=since, until=until
+        )
+    )
+    outcome(lambda: PipelineRunLogsReadApi(CONFIG).query_by_status(value, since=since))
+
+
+@fuzz
+@given(st.dictionaries(st.sampled_from(sorted(PipelineRunLog.model_fields)), values, max_size=5))
+def test_run_log_updates_and_dtos_with_any_values(given_fields: dict[str, Any]) -> None:
+    async def call() -> None:
+        api = PipelineRunLogsWriteApi(CONFIG)
+        await api.update_run_log("r", "p", given_fields)
+
+    async def create() -> None:
+        run = PipelineRunLogUpsert(**({"run_id": "r", "pipeline_id": "p"} | given_fields))
+        await PipelineRunLogsWriteApi(CONFIG).batch_upsert([run])
+
+    outcome(call)
+    outcome(create)
 
 
 @pytest.mark.parametrize(
