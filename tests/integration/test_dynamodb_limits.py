@@ -117,7 +117,7 @@ async def test_the_library_refuses_exactly_what_dynamodb_refuses(
     message: str,
 ) -> None:
     del rule
-    base = {"pk": f"p-{uuid.uuid4().hex[:8]}", "sk": "s"}
+    base: dict[str, Any] = {"pk": f"p-{uuid.uuid4().hex[:8]}", "sk": "s"}
     _raw_put(limits_config, base | at_limit)  # DynamoDB takes the value at the limit
     with pytest.raises(ClientError, match="ValidationException"):
         _raw_put(limits_config, base | past_limit)  # and refuses the one just past it

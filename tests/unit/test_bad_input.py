@@ -97,7 +97,7 @@ CASES: list[tuple[str, Any]] = [
     ("sort key .* over DynamoDB's 1,024-byte limit", lambda: PipelineRunLogsReadApi(
         NOWHERE).get_by_id("r", "x" * 1025)),
     ("'pipeline_id' is a string key", lambda: TableConfigReadApi(NOWHERE).query_by_pipeline(
-        123)),
+        123)),  # type: ignore[arg-type]
     ("'pipeline_id' is a string key", lambda: PipelineRunLogsReadApi(
         NOWHERE).query_runs_for_pipeline(["a"])),  # type: ignore[arg-type]
     ("iterable .* of keys, got str", lambda: PipelineConfigReadApi(NOWHERE).batch_get("abc")),
