@@ -81,10 +81,16 @@ class ExpressionBuilder:
 
     def projection(self, fields: Iterable[str], *, always: Iterable[str] = ()) -> str:
         """Render a ProjectionExpression of model fields, plus ``always`` (key attributes)."""
-        if isinstance(fields, str):
-            msg = "projection must be a list of field names, not a string"
+        given: object = fields
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            what = "a string" if isinstance(given, str) else type(given).__name__
+            msg = f"projection must be a list of field names, not {what}"
             raise ValidationError(msg)
-        requested = list(fields)
+        requested: list[object] = list(given)
+        odd = sorted({type(f).__name__ for f in requested if not isinstance(f, str)})
+        if odd:
+            msg = f"projection must be a list of field names (strings), got {', '.join(odd)}"
+            raise ValidationError(msg)
         if not requested:
             msg = "projection must name at least one field"
             raise ValidationError(msg)
@@ -95,7 +101,7 @@ class ExpressionBuilder:
                 f"fields: {sorted(self.schema.fields)}"
             )
             raise ValidationError(msg)
-        names = dict.fromkeys([*requested, *always])
+        names = dict.fromkeys([*map(str, requested), *always])
         return ", ".join(self.name(name) for name in names)
 
     def condition(self, condition: ConditionBase) -> str:

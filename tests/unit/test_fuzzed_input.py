@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import decimal
+import inspect
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,11 +35,13 @@ from dynamodb_wrapper_async import (
     PipelineRunLogsWriteApi,
     PipelineRunLogUpsert,
     TableConfigReadApi,
+    TableConfigWriteApi,
     ValidationError,
 )
 from dynamodb_wrapper_async._codec import encode_item
 from dynamodb_wrapper_async._wire.mock import MockSender
 from dynamodb_wrapper_async._wire.pool import close_clients, install_sender
+from dynamodb_wrapper_async.exceptions import DynamoDBWrapperError
 
 CONFIG = DynamoDBConfig(
     endpoint_url="http://127.0.0.1:9",
@@ -323,6 +326,83 @@ def test_run_log_updates_and_dtos_with_any_values(given_fields: dict[str, Any]) 
 
     outcome(call)
     outcome(create)
+
+
+API_CLASSES = (
+    PipelineConfigReadApi,
+    PipelineConfigWriteApi,
+    TableConfigReadApi,
+    TableConfigWriteApi,
+    PipelineRunLogsReadApi,
+    PipelineRunLogsWriteApi,
+)
+#: (API class, public method name, its parameters but self)
+METHODS = [
+    (cls, name, list(inspect.signature(fn).parameters.values())[1:])
+    for cls in API_CLASSES
+    for name, fn in inspect.getmembers(cls, inspect.isfunction)
+    if not name.startswith("_") and name != "aclose"
+]
+
+
+def _self_holding() -> dict[str, Any]:
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    return looped
+
+
+#: One of each kind of thing a caller might pass by mistake.
+ODD_ARGUMENTS: list[Any] = [
+    None, 0, -1, True, 1.5, float("nan"), 10**400, "", "abc", b"x", ["a"], ("a", "b"),
+    {"a": 1}, {1, 2}, _self_holding(), object(), dt.datetime(2024, 1, 1),
+    dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+]  # fmt: skip
+
+
+def _call_with(cls: Any, name: str, arguments: dict[str, Any]) -> None:
+    async def call() -> str:
+        sender = MockSender(empty_table)
+        install_sender(CONFIG, sender)
+        try:
+            result = getattr(cls(CONFIG), name)(**arguments)
+            if inspect.isawaitable(result):
+                await result
+            elif hasattr(result, "__aiter__"):
+                await anext(aiter(result), None)  # a stream: its first page
+        except DynamoDBWrapperError as error:  # ours: a refusal, or the empty table's answer
+            return error.message
+        finally:
+            await close_clients(CONFIG)
+        return "done"
+
+    assert asyncio.run(call())  # anything but our errors fails the test on its own
+
+
+def _arguments(params: list[inspect.Parameter], odd: inspect.Parameter, value: Any) -> Any:
+    """``value`` for ``odd``, a plausible "p" for every other required parameter."""
+    return {
+        p.name: value if p is odd else "p"
+        for p in params
+        if p is odd or p.default is inspect.Parameter.empty
+    }
+
+
+@pytest.mark.parametrize("method", METHODS, ids=[f"{c.__name__}.{n}" for c, n, _ in METHODS])
+def test_every_public_method_with_every_odd_argument(method: Any) -> None:
+    """Each parameter in turn gets each odd value: success or a domain error, nothing else."""
+    cls, name, params = method
+    for odd in params:
+        for value in ODD_ARGUMENTS:
+            _call_with(cls, name, _arguments(params, odd, value))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(METHODS), st.data())
+def test_every_public_method_with_any_arguments(method: Any, data: st.DataObject) -> None:
+    """One argument anything at all, the others plausible: success or a domain error."""
+    cls, name, params = method
+    odd = data.draw(st.sampled_from(params), label="odd parameter")
+    _call_with(cls, name, _arguments(params, odd, data.draw(sources, label=odd.name)))
 
 
 @pytest.mark.parametrize(
