@@ -326,7 +326,7 @@ def encode_item(
 ) -> dict[str, AttributeValue]:
     """Encode an item's attributes: None omitted, ``bool_string_fields`` bools as "true"/"false"."""
     out: dict[str, AttributeValue] = {}
-    encoders = _ENCODERS
+    encoders, containers = _ENCODERS, _CONTAINERS
     for name, value in values.items():
         if value is None:
             continue
@@ -339,7 +339,11 @@ def encode_item(
             continue
         encoder = encoders.get(type(value))
         try:
-            out[name] = encoder(value) if encoder is not None else _encode_nested(value, 1)
+            if encoder is not None:
+                out[name] = encoder(value)
+            else:
+                container = containers.get(type(value))
+                out[name] = container(value, 1) if container else _encode_nested(value, 1)
         except _PathError as error:
             raise error.to_validation_error(name) from None
     return out

@@ -46,6 +46,25 @@ def key_problem(limit: KeyLimit, value: Mapping[str, Any]) -> str | None:
     return None
 
 
+def first_key_problem(schema: TableSchema, wire: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Say what is wrong with the first bad table or GSI key value of ``wire``, or None.
+
+    Attributes absent from ``wire`` are not checked (an item without a GSI key is simply not
+    in that index; the table key's presence is checked where the key is taken). Per item on
+    the write path, so the common case (short, well-typed values) costs a few lookups.
+    """
+    for name, key_type, longest, limit in schema.key_rules:
+        value = wire.get(name)
+        if value is None:
+            continue
+        raw = value.get(key_type)
+        if raw is None or len(value) != 1 or (key_type != "N" and not 0 < len(raw) <= longest):
+            problem = key_problem(limit, value)  # the exact check, for what may be wrong
+            if problem is not None:
+                return f"{schema.model_name} {problem}"
+    return None
+
+
 def check_key_values(
     schema: TableSchema,
     wire: Mapping[str, Mapping[str, Any]],
@@ -53,19 +72,10 @@ def check_key_values(
     table: str | None = None,
     key: Mapping[str, Any] | None = None,
 ) -> None:
-    """Raise ValidationError if a table or GSI key attribute of ``wire`` breaks DynamoDB's rules.
-
-    Attributes absent from ``wire`` are not checked (an item without a GSI key is simply not
-    in that index; the table key's presence is checked where the key is taken).
-    """
-    for limit in schema.key_limits:
-        value = wire.get(limit.name)
-        if value is None:
-            continue
-        problem = key_problem(limit, value)
-        if problem is not None:
-            msg = f"{schema.model_name} {problem}"
-            raise ValidationError(msg, table=table, key=key)
+    """Raise ValidationError, naming ``table`` and ``key``, at :func:`first_key_problem`."""
+    problem = first_key_problem(schema, wire)
+    if problem is not None:
+        raise ValidationError(problem, table=table, key=key)
 
 
 def check_many(source: object, what: str) -> None:

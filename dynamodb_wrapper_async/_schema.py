@@ -119,6 +119,18 @@ class TableSchema:
         )
 
     @functools.cached_property
+    def key_rules(self) -> tuple[tuple[str, KeyType, int, KeyLimit], ...]:
+        """``key_limits`` as (name, type, longest surely-fine length, limit) for hot loops.
+
+        A string of at most ``max_bytes // 4`` characters is within the limit whatever its
+        characters (none takes over 4 UTF-8 bytes); longer ones are measured exactly.
+        """
+        return tuple(
+            (limit.name, limit.type, limit.max_bytes // (4 if limit.type == "S" else 1), limit)
+            for limit in self.key_limits
+        )
+
+    @functools.cached_property
     def index_fields(self) -> frozenset[str]:
         """The fields that are a key of some GSI (and so must be valid key values)."""
         return frozenset(limit.name for limit in self.key_limits)

@@ -16,7 +16,7 @@ from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, 
 from .._conflicts import restate_conflict
 from .._expressions import ExpressionBuilder
 from .._json import EncodedJSON, encode_part
-from .._keys import check_key_values
+from .._keys import check_key_values, first_key_problem
 from .._table_api import KeyInput, ModelT, TableApi
 from .._validated import describe_errors
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
@@ -266,10 +266,23 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """Return (wire item, plain key) of stored values; oversize items are refused."""
         schema = self.schema
         key = schema.key_of(values)
-        wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
-        check_key_values(schema, wire, table=self.table_name, key=key)
+        wire = self._encoded(values, key)
+        self._check_keys(wire, key)
         check_item_size(wire, table=self.table_name, key=key)
         return wire, key
+
+    def _check_keys(self, wire: dict[str, Any], key: dict[str, Any]) -> None:
+        """Refuse key values DynamoDB cannot index (see ``_keys``), naming the item's key."""
+        problem = first_key_problem(self.schema, wire)
+        if problem is not None:
+            raise ValidationError(problem, table=self.table_name, key=key)
+
+    def _encoded(self, values: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
+        """Return the wire item of stored values; a refusal names the table and the key."""
+        try:
+            return encode_item(values, bool_string_fields=self.schema.bool_string_fields)
+        except ValidationError as error:
+            raise ValidationError(error.message, table=self.table_name, key=key) from None
 
     def _put_request(self, values: dict[str, Any]) -> tuple[EncodedJSON, dict[str, Any]]:
         """Return (a batch PutRequest encoded as JSON, plain key) of stored values.
@@ -279,8 +292,13 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """
         schema = self.schema
         key = schema.key_of(values)
-        wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
-        check_key_values(schema, wire, table=self.table_name, key=key)
+        try:  # inlined _encoded and _check_keys: this runs for every item of a batch
+            wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
+        except ValidationError as error:
+            raise ValidationError(error.message, table=self.table_name, key=key) from None
+        problem = first_key_problem(schema, wire)
+        if problem is not None:
+            raise ValidationError(problem, table=self.table_name, key=key)
         try:
             encoded = encode_part({"PutRequest": {"Item": wire}})
         except ValidationError as error:

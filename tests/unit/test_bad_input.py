@@ -192,3 +192,35 @@ async def test_documented_conversions_stay() -> None:
         partition_columns=("a", "b"),  # type: ignore[arg-type]
     )
     assert table.partition_columns == ["a", "b"]
+
+
+async def test_a_bad_item_is_refused_before_its_chunk_is_sent_naming_position_and_key() -> None:
+    """Items are checked as the batch reads them: a bad one stops the batch before its own
+    chunk goes out (earlier chunks of a stream may be written already), never failing a
+    chunk on the server, and the error names its position and key."""
+    from dynamodb_wrapper_async._wire.mock import MockSender
+    from dynamodb_wrapper_async._wire.pool import install_sender
+
+    async def answer(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        del operation, request
+        return {"UnprocessedItems": {}}
+
+    sender = MockSender(answer)
+    install_sender(NOWHERE, sender)
+    items = [dto(pipeline_id=f"p{n}") for n in range(60)]
+    items[55] = dto(pipeline_id="p55", source_config={"": "empty map key"})
+    try:
+        with pytest.raises(
+            ValidationError, match=r"^batch item 55 \(key \{'pipeline_id': 'p55'\}\): source_config"
+        ) as refused:
+            await PipelineConfigWriteApi(NOWHERE).batch_upsert(iter(items))
+    finally:
+        await close_clients(NOWHERE)
+    assert refused.value.key == {"pipeline_id": "p55"}
+    sent = [
+        put["PutRequest"]["Item"]["pipeline_id"]["S"]
+        for _, request in sender.requests
+        for put in request["RequestItems"][PipelineConfigWriteApi(NOWHERE).table_name]
+    ]
+    assert len(sent) == len(set(sent))
+    assert set(sent) <= {f"p{n}" for n in range(50)}  # the chunk holding item 55 never left
