@@ -10,7 +10,7 @@ from typing_extensions import Self
 
 from .._schema import GSI, TableSchema, compile_schema
 from .._validated import ValidatedModel
-from ._strict import StrictScalars, utc_datetime
+from ._strict import STORED, StrictScalars, utc_datetime
 
 __all__ = ["GSI", "DynamoModel", "UtcDateTime", "ViewModel", "WriteModel"]
 
@@ -26,7 +26,7 @@ class _StrictScalars(ValidatedModel, StrictScalars):
     @classmethod
     def from_stored(cls, item: Any) -> Self:
         """Validate an item as the library stored it (decoded), with pydantic's lax rules."""
-        return cls.validate_named(item, options={"strict": False})
+        return cls.validate_named(item, options={"strict": False, "context": STORED})
 
 
 class DynamoModel(_StrictScalars):

@@ -5,8 +5,8 @@ True and ``b"x"`` into ``"x"``: each would be stored differently from what the c
 :class:`StrictScalars` makes every scalar of a model's fields strict, whatever type (lists,
 dicts, unions, Optional) holds it:
 
-* ``int``, ``bool``, ``str``, ``bytes``, ``float`` and ``date`` take their own type only
-  (``float`` also takes ints and Decimals, as pydantic's strict mode does);
+* ``int``, ``bool``, ``str``, ``bytes`` and ``date`` take their own type only;
+* ``float`` takes floats and the ints a float holds exactly (to 2**53), not Decimals;
 * ``Decimal`` takes Decimals, ints and floats (a float through ``repr``, so ``0.1`` is
   ``Decimal("0.1")``), never strings or bools;
 * ``datetime`` takes aware datetimes (converted to UTC) and ISO-8601 strings with an offset;
@@ -15,8 +15,8 @@ dicts, unions, Optional) holds it:
 Enums (their members or their values) and nested pydantic models keep their own rules:
 pydantic builds them apart, by reference. Containers keep pydantic's documented conversions
 (a tuple for a list, a frozenset for a set). Reading what the library stored uses the lax
-rules (``model_validate(item, strict=False)``): numbers come back as Decimals, datetimes as
-strings, GSI-key bools as ``"true"``/``"false"``.
+rules (``model_validate(item, strict=False, context=STORED)``): numbers come back as
+Decimals, datetimes as strings, GSI-key bools as ``"true"``/``"false"``.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ import decimal
 import math
 from typing import Any
 
-from pydantic import BaseModel, GetCoreSchemaHandler
+from pydantic import BaseModel, GetCoreSchemaHandler, ValidationInfo
 from pydantic_core import CoreSchema
 
 from .._codec import parse_datetime
 from ..exceptions import ValidationError
 
-__all__ = ["StrictScalars", "strict_schema", "utc_datetime"]
+__all__ = ["STORED", "StrictScalars", "strict_schema", "utc_datetime"]
 
 #: Core schema types whose ``strict`` flag is set.
-_STRICT_TYPES = frozenset({"int", "bool", "str", "bytes", "float", "date"})
+_STRICT_TYPES = frozenset({"int", "bool", "str", "bytes", "date"})
 #: Core schema keys that hold values, not schemas (a default of {"type": "int"} is data).
 _DATA_KEYS = frozenset({"default", "metadata", "serialization", "cls", "function", "expected"})
 
@@ -77,7 +77,32 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-_WRAPPERS = {"datetime": utc_datetime, "decimal": _decimal}
+_EXACT_FLOAT_INT = 2**53
+
+
+#: The validation context of reads of stored items: lax, and numbers are Decimals there.
+_STORED_KEY = "dynamodb_wrapper.stored"
+STORED = {_STORED_KEY: True}
+
+
+def _float(value: Any, info: ValidationInfo) -> Any:
+    """Refuse what a float field would store changed: Decimals, ints a float cannot hold."""
+    if isinstance(info.context, dict) and info.context.get(_STORED_KEY):
+        return value  # stored numbers read back as Decimal
+    if isinstance(value, decimal.Decimal):
+        msg = "expected a float, got a Decimal (a float field would round it)"
+        raise ValueError(msg)  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+    if type(value) is int and not -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+        msg = "int too large for a float field to hold exactly"
+        raise ValueError(msg)
+    return value
+
+
+_WRAPPERS: dict[str, dict[str, Any]] = {
+    "datetime": {"type": "no-info", "function": utc_datetime},
+    "decimal": {"type": "no-info", "function": _decimal},
+    "float": {"type": "with-info", "function": _float},
+}
 
 
 def _tightened(node: Any) -> Any:
@@ -92,8 +117,7 @@ def _tightened(node: Any) -> Any:
         out["strict"] = True
     elif kind in _WRAPPERS:
         out["strict"] = True
-        function = {"type": "no-info", "function": _WRAPPERS[kind]}
-        return {"type": "function-before", "function": function, "schema": out}
+        return {"type": "function-before", "function": _WRAPPERS[kind], "schema": out}
     return out
 
 

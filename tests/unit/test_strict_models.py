@@ -76,6 +76,8 @@ REFUSED: list[tuple[str, Any]] = [
     ("count", 12.0),
     ("ratio", "1.5"),
     ("ratio", True),
+    ("ratio", decimal.Decimal("0.1000000000000000000001")),
+    ("ratio", 2**53 + 1),
     ("amount", "1.5"),
     ("amount", True),
     ("amount", float("inf")),
