@@ -20,6 +20,8 @@ from dynamodb_wrapper_async import (
     PipelineRunLogsReadApi,
     PipelineRunLogsWriteApi,
     TableConfigReadApi,
+    TableConfigUpsert,
+    TableConfigWriteApi,
     ValidationError,
     close_clients,
 )
@@ -122,6 +124,11 @@ CASES: list[tuple[str, Any]] = [
             9999, 12, 31, 23, tzinfo=dt.timezone(dt.timedelta(hours=-5)))})),
     ("out of range", lambda: PipelineRunLogsReadApi(NOWHERE).query_runs_for_pipeline(
         "p", since=dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))))),
+    ("GSI PipelineTablesIndex sort key 'table_name' is 1,025 bytes", lambda: TableConfigWriteApi(
+        NOWHERE).update_table_config("t", {"table_name": "x" * 1025})),
+    ("GSI PipelineTablesIndex sort key 'table_name' is 1,026 bytes", lambda: TableConfigWriteApi(
+        NOWHERE).upsert_table_config(TableConfigUpsert(
+            table_id="t", pipeline_id="p", table_name="\u00e9" * 513, table_type="raw"))),
     # issue 13.5: stored as given, or refused
     ("records_processed: Input should be a valid integer", lambda: PipelineRunLogsWriteApi(
         NOWHERE).update_run_log("r", "p", {"records_processed": "12"})),
