@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import AfterValidator, ConfigDict
 from typing_extensions import Self
 
 from .._schema import GSI, TableSchema, compile_schema
@@ -15,9 +15,9 @@ from ._strict import STORED, StrictScalars, utc_datetime
 __all__ = ["GSI", "DynamoModel", "UtcDateTime", "ViewModel", "WriteModel"]
 
 
-#: An aware datetime or an ISO-8601 string with an offset, converted to UTC; naive datetimes,
-#: strings without an offset and numbers are refused.
-UtcDateTime = Annotated[dt.datetime, BeforeValidator(utc_datetime)]
+#: An aware datetime, converted to UTC; naive datetimes are refused. Stored models and DTOs
+#: take aware datetimes and ISO-8601 strings with an offset only (see ``_strict``).
+UtcDateTime = Annotated[dt.datetime, AfterValidator(utc_datetime)]
 
 
 class _StrictScalars(ValidatedModel, StrictScalars):

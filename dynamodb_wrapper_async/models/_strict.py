@@ -9,8 +9,9 @@ dicts, unions, Optional) holds it:
 * ``float`` takes floats and the ints a float holds exactly (to 2**53), not Decimals;
 * ``Decimal`` takes Decimals, ints and floats (a float through ``repr``, so ``0.1`` is
   ``Decimal("0.1")``), never strings or bools;
-* ``datetime`` takes aware datetimes (converted to UTC) and ISO-8601 strings with an offset;
-  naive ones, numbers and other strings are refused.
+* ``datetime`` takes aware datetimes (converted to UTC) and ISO-8601 strings with an offset
+  (parsed by pydantic's own parser, as fast as before); naive ones, numbers and other
+  strings are refused.
 
 Enums (their members or their values) and nested pydantic models keep their own rules:
 pydantic builds them apart, by reference. Containers keep pydantic's documented conversions
@@ -24,13 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 from typing import Any
 
 from pydantic import BaseModel, GetCoreSchemaHandler, ValidationInfo
 from pydantic_core import CoreSchema
-
-from .._codec import parse_datetime
-from ..exceptions import ValidationError
 
 __all__ = ["STORED", "StrictScalars", "strict_schema", "utc_datetime"]
 
@@ -40,24 +39,28 @@ _STRICT_TYPES = frozenset({"int", "bool", "str", "bytes", "date"})
 _DATA_KEYS = frozenset({"default", "metadata", "serialization", "cls", "function", "expected"})
 
 
-def utc_datetime(value: Any) -> Any:
-    """Return an aware datetime, or an ISO-8601 string with an offset, as a UTC datetime."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is dt.timezone.utc:
-            return value
-        if value.utcoffset() is None:
-            msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
-            raise ValueError(msg)
-        try:
-            return value.astimezone(dt.timezone.utc)
-        except OverflowError:
-            msg = "datetime is out of range once converted to UTC"
-            raise ValueError(msg) from None
-    if isinstance(value, str):
-        try:
-            return parse_datetime(value)
-        except ValidationError as error:
-            raise ValueError(error.message) from None
+def utc_datetime(value: dt.datetime) -> dt.datetime:
+    """Return an aware datetime in UTC; refuse a naive one or one out of range in UTC."""
+    if value.tzinfo is dt.timezone.utc:
+        return value
+    if value.utcoffset() is None:
+        msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
+        raise ValueError(msg)
+    try:
+        return value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        msg = "datetime is out of range once converted to UTC"
+        raise ValueError(msg) from None
+
+
+#: What starts an ISO-8601 date: pydantic would also parse "1700000000" as a Unix time.
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
+
+
+def _datetime_input(value: Any) -> Any:
+    """Let through datetimes and ISO-8601 strings (parsed by pydantic); refuse the rest."""
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
     got = type(value).__name__
     msg = f"expected an aware datetime or an ISO-8601 string with an offset, got {got}"
     raise ValueError(msg)
@@ -99,7 +102,6 @@ def _float(value: Any, info: ValidationInfo) -> Any:
 
 
 _WRAPPERS: dict[str, dict[str, Any]] = {
-    "datetime": {"type": "no-info", "function": utc_datetime},
     "decimal": {"type": "no-info", "function": _decimal},
     "float": {"type": "with-info", "function": _float},
 }
@@ -118,7 +120,14 @@ def _tightened(node: Any) -> Any:
     elif kind in _WRAPPERS:
         out["strict"] = True
         return {"type": "function-before", "function": _WRAPPERS[kind], "schema": out}
+    elif kind == "datetime":  # lax inside, so pydantic's own parser reads the strings
+        given = {"type": "function-before", "function": _DATETIME_INPUT, "schema": out}
+        return {"type": "function-after", "function": _TO_UTC, "schema": given}
     return out
+
+
+_DATETIME_INPUT = {"type": "no-info", "function": _datetime_input}
+_TO_UTC = {"type": "no-info", "function": utc_datetime}
 
 
 def strict_schema(schema: CoreSchema) -> CoreSchema:
