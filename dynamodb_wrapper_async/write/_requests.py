@@ -435,4 +435,3 @@ def _adapter(model: type[pydantic.BaseModel], name: str) -> SchemaValidator:
     )
     validator: SchemaValidator = single.__pydantic_validator__  # type: ignore[assignment]
     return validator
-
