@@ -190,15 +190,13 @@ def _encode(value: Any, depth: int = 0) -> AttributeValue:
 def _encode_map(value: Mapping[Any, Any], depth: int) -> AttributeValue:
     if depth > MAX_DEPTH:
         _fail(_TOO_DEEP)
+    if "" in value:  # one lookup per map, not a test per key
+        _fail("map keys must be non-empty strings")
     out: dict[str, AttributeValue] = {}
     encoders, containers = _ENCODERS, _CONTAINERS  # dispatch inlined: runs for every value
     for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            _fail(
-                "map keys must be non-empty strings"
-                if isinstance(key, str)
-                else f"map keys must be strings, not {type(key).__qualname__}"
-            )
+        if not isinstance(key, str):
+            _fail(f"map keys must be strings, not {type(key).__qualname__}")
         encoder = encoders.get(type(item))
         try:
             if encoder is not None:

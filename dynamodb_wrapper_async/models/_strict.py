@@ -39,15 +39,18 @@ _STRICT_TYPES = frozenset({"int", "bool", "str", "bytes", "date"})
 _DATA_KEYS = frozenset({"default", "metadata", "serialization", "cls", "function", "expected"})
 
 
+_UTC = dt.timezone.utc
+
+
 def utc_datetime(value: dt.datetime) -> dt.datetime:
     """Return an aware datetime in UTC; refuse a naive one or one out of range in UTC."""
-    if value.tzinfo is dt.timezone.utc:
+    if value.tzinfo is _UTC:
         return value
     if value.utcoffset() is None:
         msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
         raise ValueError(msg)
     try:
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(_UTC)
     except OverflowError:
         msg = "datetime is out of range once converted to UTC"
         raise ValueError(msg) from None
