@@ -11,11 +11,12 @@ dicts, unions, Optional) holds it:
   ``Decimal("0.1")``), never strings or bools;
 * ``datetime`` takes aware datetimes (converted to UTC) and ISO-8601 strings with an offset
   (parsed by pydantic's own parser, as fast as before); naive ones, numbers and other
-  strings are refused.
+  strings are refused;
+* enums take their members or their values (``"failed"``), never bytes or bools.
 
-Enums (their members or their values) and nested pydantic models keep their own rules:
-pydantic builds them apart, by reference. Containers keep pydantic's documented conversions
-(a tuple for a list, a frozenset for a set). Reading what the library stored uses the lax
+Nested pydantic models keep their own rules: pydantic builds them apart, by reference, and
+reuses their own validators. Containers keep pydantic's documented conversions (a tuple for
+a list, a frozenset for a set). Reading what the library stored uses the lax
 rules (``model_validate(item, strict=False, context=STORED)``): numbers come back as
 Decimals, datetimes as strings, GSI-key bools as ``"true"``/``"false"``.
 """
@@ -26,6 +27,7 @@ import datetime as dt
 import decimal
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, GetCoreSchemaHandler, ValidationInfo
@@ -110,13 +112,28 @@ _WRAPPERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _tightened(node: Any) -> Any:
+#: Finds the schema a ``definition-ref`` names (pydantic builds enums apart, by reference).
+Resolve = Callable[[dict[str, Any]], Any]
+
+
+def _enum_input(value: Any) -> Any:
+    """Refuse bytes and bools standing in for an enum's members (pydantic would take them)."""
+    if isinstance(value, (bytes, bytearray, bool)):
+        msg = f"expected a member or a value of the enum, got {type(value).__name__}"
+        raise ValueError(msg)  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+    return value
+
+
+def _tightened(node: Any, resolve: Resolve | None = None) -> Any:
     """Return a copy of a core schema with strict scalars (only dicts and lists are copied)."""
     if isinstance(node, list):
-        return [_tightened(item) for item in node]
+        return [_tightened(item, resolve) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: value if key in _DATA_KEYS else _tightened(value) for key, value in node.items()}
+    out = {
+        key: value if key in _DATA_KEYS else _tightened(value, resolve)
+        for key, value in node.items()
+    }
     kind = out.get("type")
     if kind in _STRICT_TYPES:
         out["strict"] = True
@@ -126,19 +143,33 @@ def _tightened(node: Any) -> Any:
     elif kind == "datetime":  # lax inside, so pydantic's own parser reads the strings
         given = {"type": "function-before", "function": _DATETIME_INPUT, "schema": out}
         return {"type": "function-after", "function": _TO_UTC, "schema": given}
+    elif kind == "enum" or (kind == "definition-ref" and _is_enum(out, resolve)):
+        return {"type": "function-before", "function": _ENUM_INPUT, "schema": out}
     return out
+
+
+def _is_enum(ref: dict[str, Any], resolve: Resolve | None) -> bool:
+    if resolve is None:
+        return False
+    try:
+        target = resolve(ref)
+    except LookupError:  # not resolvable here (a model's own, recursive, reference)
+        return False
+    return isinstance(target, dict) and target.get("type") == "enum"
 
 
 _DATETIME_INPUT = {"type": "no-info", "function": _datetime_input}
 _TO_UTC = {"type": "no-info", "function": utc_datetime}
+_ENUM_INPUT = {"type": "no-info", "function": _enum_input}
 
 
-def strict_schema(schema: CoreSchema) -> CoreSchema:
+def strict_schema(schema: CoreSchema, resolve: Resolve | None = None) -> CoreSchema:
     """Return ``schema`` with strict scalars (see the module docstring).
 
+    ``resolve`` finds referenced schemas, so enums built apart are tightened too.
     Validating with ``strict=False`` still applies the lax rules throughout.
     """
-    tightened: CoreSchema = _tightened(schema)
+    tightened: CoreSchema = _tightened(schema, resolve)
     return tightened
 
 
@@ -152,4 +183,4 @@ class StrictScalars(BaseModel):
     def __get_pydantic_core_schema__(
         cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /
     ) -> CoreSchema:
-        return strict_schema(handler(source))
+        return strict_schema(handler(source), handler.resolve_ref_schema)

@@ -93,6 +93,8 @@ REFUSED: list[tuple[str, Any]] = [
     ("day", "2024-01-31"),
     ("day", dt.datetime(2024, 1, 31, tzinfo=UTC)),
     ("colour", "blue"),
+    ("colour", b"red"),
+    ("colour", True),
     ("names", "ab"),
     ("names", [1]),
     ("ids", {"1"}),
