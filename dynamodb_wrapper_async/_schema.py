@@ -123,10 +123,19 @@ class TableSchema:
         """``key_limits`` as (name, type, longest surely-fine length, limit) for hot loops.
 
         A string of at most ``max_bytes // 4`` characters is within the limit whatever its
-        characters (none takes over 4 UTF-8 bytes); longer ones are measured exactly.
+        characters (none takes over 4 UTF-8 bytes); longer ones are measured exactly. Numbers
+        have no byte limit (at most 38 digits): any length of their text is fine.
         """
+        surely_fine = {"S": 4, "B": 1}
         return tuple(
-            (limit.name, limit.type, limit.max_bytes // (4 if limit.type == "S" else 1), limit)
+            (
+                limit.name,
+                limit.type,
+                limit.max_bytes // surely_fine[limit.type]
+                if limit.type in surely_fine
+                else 1 << 30,
+                limit,
+            )
             for limit in self.key_limits
         )
 
