@@ -16,6 +16,9 @@ Storage rules:
   Numbers read back as ``int`` when the wire string has no ``.``/``e``, else as ``Decimal``.
 * ``None`` attributes are omitted from items (an update REMOVEs them); ``None`` inside maps and
   lists is stored as ``NULL``. Empty strings, bytes, lists and maps are stored as they are.
+* Map keys are non-empty strings, and maps and lists nest at most 31 deep below an attribute
+  (DynamoDB's 32 levels, counting the item): deeper ones, and containers that hold themselves,
+  are refused before Python's recursion limit could be reached.
   Sets must be non-empty and hold only strings, only numbers or only bytes.
 * Enums are stored by value and pydantic models as maps of their non-None fields.
 * ``check_item_size`` rejects items over DynamoDB's 400 KB before they are sent.
@@ -43,6 +46,10 @@ from .exceptions import ValidationError
 AttributeValue = dict[str, Any]
 
 MAX_ITEM_BYTES = 400 * 1024
+#: How many maps and lists deep an attribute's value may go: DynamoDB allows 32 levels, the
+#: item itself being the first, and refuses a 32nd nested map or list.
+MAX_DEPTH = 31
+_TOO_DEEP = "maps and lists are nested deeper than DynamoDB's 32 levels (or contain themselves)"
 _UTC = timezone.utc
 _RANGE = "number is out of DynamoDB's range (zero or magnitude 1E-130 to 9.99...E+125)"
 _FIXED_WIDTH = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
@@ -175,33 +182,55 @@ def _number_string(value: int | float | Decimal) -> str:
 # ---------------------------------------------------------------- encoding
 
 
-def _encode(value: Any) -> AttributeValue:
+def _encode(value: Any, depth: int = 0) -> AttributeValue:
     encoder = _ENCODERS.get(type(value))
-    return encoder(value) if encoder is not None else _encode_other(value)
+    return encoder(value) if encoder is not None else _encode_nested(value, depth + 1)
 
 
-def _encode_map(value: Mapping[Any, Any]) -> AttributeValue:
+def _encode_map(value: Mapping[Any, Any], depth: int) -> AttributeValue:
+    if depth > MAX_DEPTH:
+        _fail(_TOO_DEEP)
+    if "" in value:  # one lookup per map, not a test per key
+        _fail("map keys must be non-empty strings")
     out: dict[str, AttributeValue] = {}
-    encoders = _ENCODERS  # dispatch inlined: this loop runs for every nested value
+    encoders, containers = _ENCODERS, _CONTAINERS  # dispatch inlined: runs for every value
     for key, item in value.items():
         if not isinstance(key, str):
             _fail(f"map keys must be strings, not {type(key).__qualname__}")
         encoder = encoders.get(type(item))
         try:
-            out[key] = encoder(item) if encoder is not None else _encode_other(item)
+            if encoder is not None:
+                out[key] = encoder(item)
+            else:
+                container = containers.get(type(item))
+                out[key] = (
+                    container(item, depth + 1)
+                    if container is not None
+                    else _encode_nested(item, depth + 1)
+                )
         except _PathError as error:
             error.segments.append(key)
             raise
     return {"M": out}
 
 
-def _encode_list(value: list[Any] | tuple[Any, ...]) -> AttributeValue:
+def _encode_list(value: list[Any] | tuple[Any, ...], depth: int) -> AttributeValue:
+    if depth > MAX_DEPTH:
+        _fail(_TOO_DEEP)
     out: list[AttributeValue] = []
-    encoders = _ENCODERS
+    encoders, containers = _ENCODERS, _CONTAINERS
     for item in value:
         encoder = encoders.get(type(item))
         try:
-            out.append(encoder(item) if encoder is not None else _encode_other(item))
+            if encoder is not None:
+                out.append(encoder(item))
+            else:
+                container = containers.get(type(item))
+                out.append(
+                    container(item, depth + 1)
+                    if container is not None
+                    else _encode_nested(item, depth + 1)
+                )
         except _PathError as error:
             error.segments.append(len(out))  # the failing item's index
             raise
@@ -229,9 +258,6 @@ _ENCODERS: dict[type, Callable[[Any], AttributeValue]] = {
     type(None): lambda _: {"NULL": True},
     float: lambda v: {"N": _float_string(v)},
     Decimal: lambda v: {"N": _decimal_string(v)},
-    dict: _encode_map,
-    list: _encode_list,
-    tuple: _encode_list,
     set: _encode_set,
     frozenset: _encode_set,
     bytes: lambda v: {"B": v},
@@ -241,25 +267,47 @@ _ENCODERS: dict[type, Callable[[Any], AttributeValue]] = {
     date: lambda v: {"S": v.isoformat()},
 }
 
+
+def _encode_model(value: BaseModel, depth: int) -> AttributeValue:
+    if depth > MAX_DEPTH:  # before model_dump, which would recurse through a cycle itself
+        _fail(_TOO_DEEP)
+    try:
+        dumped = value.model_dump(mode="python", exclude_none=True)
+    except (RecursionError, ValueError):  # pydantic's own cycle check raises ValueError
+        _fail(_TOO_DEEP)
+    return _encode_map(dumped, depth)
+
+
+#: The containers, encoded with their depth: ``depth`` is 1 for an attribute's own map or list.
+_CONTAINERS: dict[type, Callable[[Any, int], AttributeValue]] = {
+    dict: _encode_map,
+    list: _encode_list,
+    tuple: _encode_list,
+}
+
 # Subclasses and other types, tried in order: Enum before its int/str mixins, datetime before date.
-_FALLBACKS: tuple[tuple[type | tuple[type, ...], Callable[[Any], AttributeValue]], ...] = (
-    (enum.Enum, lambda v: _encode(v.value)),
-    ((int, float, Decimal), lambda v: {"N": _number_string(v)}),  # bool cannot be subclassed
-    (str, lambda v: {"S": str.__str__(v)}),
-    ((bytes, bytearray, memoryview), lambda v: {"B": bytes(v)}),
-    (datetime, lambda v: {"S": _format_datetime(v)}),
-    (date, lambda v: {"S": v.isoformat()}),
-    (BaseModel, lambda v: _encode_map(v.model_dump(mode="python", exclude_none=True))),
+_FALLBACKS: tuple[tuple[type | tuple[type, ...], Callable[[Any, int], AttributeValue]], ...] = (
+    (enum.Enum, lambda v, depth: _encode(v.value, depth - 1)),
+    ((int, float, Decimal), lambda v, _: {"N": _number_string(v)}),  # bool cannot be subclassed
+    (str, lambda v, _: {"S": str.__str__(v)}),
+    ((bytes, bytearray, memoryview), lambda v, _: {"B": bytes(v)}),
+    (datetime, lambda v, _: {"S": _format_datetime(v)}),
+    (date, lambda v, _: {"S": v.isoformat()}),
+    (BaseModel, _encode_model),
     (Mapping, _encode_map),
     ((list, tuple), _encode_list),
-    (AbstractSet, _encode_set),
+    (AbstractSet, lambda v, _: _encode_set(v)),
 )
 
 
-def _encode_other(value: Any) -> AttributeValue:
+def _encode_nested(value: Any, depth: int) -> AttributeValue:
+    """Encode a container (or any type without a fast encoder) ``depth`` levels down."""
+    container = _CONTAINERS.get(type(value))
+    if container is not None:
+        return container(value, depth)
     for base, encoder in _FALLBACKS:
         if isinstance(value, base):
-            return encoder(value)
+            return encoder(value, depth)
     _fail(f"cannot store a value of type {type(value).__qualname__}")
 
 
@@ -276,7 +324,7 @@ def encode_item(
 ) -> dict[str, AttributeValue]:
     """Encode an item's attributes: None omitted, ``bool_string_fields`` bools as "true"/"false"."""
     out: dict[str, AttributeValue] = {}
-    encoders = _ENCODERS
+    encoders, containers = _ENCODERS, _CONTAINERS
     for name, value in values.items():
         if value is None:
             continue
@@ -289,7 +337,11 @@ def encode_item(
             continue
         encoder = encoders.get(type(value))
         try:
-            out[name] = encoder(value) if encoder is not None else _encode_other(value)
+            if encoder is not None:
+                out[name] = encoder(value)
+            else:
+                container = containers.get(type(value))
+                out[name] = container(value, 1) if container else _encode_nested(value, 1)
         except _PathError as error:
             raise error.to_validation_error(name) from None
     return out

@@ -16,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.conditions import AttributeBase, ConditionBase
 
 from ._codec import encode_value
-from ._schema import IndexSchema, TableSchema
+from ._schema import IndexSchema, KeyAttribute, TableSchema
 from .exceptions import ValidationError
 
 #: An attribute path: a field, then map keys (any text but ``.``, ``[``, ``]``) and indexes.
@@ -34,6 +34,9 @@ SORT_CONDITIONS: dict[str, str] = {
     "between": "{0} BETWEEN {1} AND {2}",
     "begins_with": "begins_with({0}, {1})",
 }
+
+
+_KEY_TYPE_NAMES = {"S": "string", "N": "number", "B": "binary"}
 
 
 class ExpressionBuilder:
@@ -78,10 +81,16 @@ class ExpressionBuilder:
 
     def projection(self, fields: Iterable[str], *, always: Iterable[str] = ()) -> str:
         """Render a ProjectionExpression of model fields, plus ``always`` (key attributes)."""
-        if isinstance(fields, str):
-            msg = "projection must be a list of field names, not a string"
+        given: object = fields
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            what = "a string" if isinstance(given, str) else type(given).__name__
+            msg = f"projection must be a list of field names, not {what}"
             raise ValidationError(msg)
-        requested = list(fields)
+        requested: list[object] = list(given)
+        odd = sorted({type(f).__name__ for f in requested if not isinstance(f, str)})
+        if odd:
+            msg = f"projection must be a list of field names (strings), got {', '.join(odd)}"
+            raise ValidationError(msg)
         if not requested:
             msg = "projection must name at least one field"
             raise ValidationError(msg)
@@ -92,7 +101,7 @@ class ExpressionBuilder:
                 f"fields: {sorted(self.schema.fields)}"
             )
             raise ValidationError(msg)
-        names = dict.fromkeys([*requested, *always])
+        names = dict.fromkeys([*map(str, requested), *always])
         return ", ".join(self.name(name) for name in names)
 
     def condition(self, condition: ConditionBase) -> str:
@@ -162,7 +171,8 @@ class ExpressionBuilder:
         if partition_value is None or partition_value == "":
             msg = f"partition key {partition!r} needs a non-empty value"
             raise ValidationError(msg)
-        expression = f"{self.name(partition)} = {self.value(partition_value, field=partition)}"
+        value = self._key_value(index, index.partition_key, partition_value)
+        expression = f"{self.name(partition)} = {value}"
         if sort_condition is None:
             return expression
         template = SORT_CONDITIONS.get(sort_condition)
@@ -183,9 +193,22 @@ class ExpressionBuilder:
         if not between and sort_value2 is not None:
             msg = f"sort_value2 only goes with 'between', not {sort_condition!r}"
             raise ValidationError(msg)
-        first = self.value(sort_value, field=sort)
-        second = self.value(sort_value2, field=sort) if between else ""
+        first = self._key_value(index, index.sort_key, sort_value)
+        second = self._key_value(index, index.sort_key, sort_value2) if between else ""
         return f"{expression} AND {template.format(self.name(sort), first, second)}"
+
+    def _key_value(self, index: IndexSchema, attribute: KeyAttribute, value: Any) -> str:
+        """Return the placeholder of a key condition's value, refusing one of the wrong type."""
+        placeholder = self.value(value, field=attribute.name)
+        encoded = self._values[placeholder]
+        if attribute.type not in encoded:
+            wanted = _KEY_TYPE_NAMES[attribute.type]
+            msg = (
+                f"{attribute.name!r} is a {wanted} key of {index.describe()}: "
+                f"a {type(value).__name__} cannot match it"
+            )
+            raise ValidationError(msg)
+        return placeholder
 
     def update(
         self,

@@ -91,6 +91,20 @@ class KeyAttribute:
 
 
 @dataclass(frozen=True)
+class KeyLimit:
+    """What DynamoDB requires of one key attribute's values (see ``_keys``).
+
+    ``max_bytes`` is the tightest limit of the keys it is part of (2,048 bytes as a partition
+    key, 1,024 as a sort key); ``role`` names those keys for error messages.
+    """
+
+    name: str
+    type: KeyType
+    max_bytes: int
+    role: str
+
+
+@dataclass(frozen=True)
 class IndexSchema:
     """The key schema of the table (``name`` None) or of one GSI or LSI.
 
@@ -173,6 +187,52 @@ class TableSchema:
     def fields(self) -> frozenset[str]:
         """Every field of the model."""
         return frozenset(self.field_kinds)
+
+    @functools.cached_property
+    def key_limits(self) -> tuple[KeyLimit, ...]:
+        """The rules of every table and GSI key attribute, table key attributes first."""
+        limits: dict[str, tuple[KeyType, int, list[str]]] = {}
+        for index in (self.primary, *self.indexes):
+            where = "table" if index.name is None else f"GSI {index.name}"
+            for attribute, role, max_bytes in (
+                (index.partition_key, "partition key", 2048),
+                (index.sort_key, "sort key", 1024),
+            ):
+                if attribute is None:
+                    continue
+                key_type, known, roles = limits.get(attribute.name, (attribute.type, max_bytes, []))
+                roles.append(f"{where} {role}")
+                limits[attribute.name] = (key_type, min(known, max_bytes), roles)
+        return tuple(
+            KeyLimit(name, key_type, max_bytes, " and ".join(roles))
+            for name, (key_type, max_bytes, roles) in limits.items()
+        )
+
+    @functools.cached_property
+    def key_rules(self) -> tuple[tuple[str, KeyType, int, KeyLimit], ...]:
+        """``key_limits`` as (name, type, longest surely-fine length, limit) for hot loops.
+
+        A string of at most ``max_bytes // 4`` characters is within the limit whatever its
+        characters (none takes over 4 UTF-8 bytes); longer ones are measured exactly. Numbers
+        have no byte limit (at most 38 digits): any length of their text is fine.
+        """
+        surely_fine = {"S": 4, "B": 1}
+        return tuple(
+            (
+                limit.name,
+                limit.type,
+                limit.max_bytes // surely_fine[limit.type]
+                if limit.type in surely_fine
+                else 1 << 30,
+                limit,
+            )
+            for limit in self.key_limits
+        )
+
+    @functools.cached_property
+    def index_fields(self) -> frozenset[str]:
+        """The fields that are a key of some GSI (and so must be valid key values)."""
+        return frozenset(limit.name for limit in self.key_limits)
 
     def key_attributes(self) -> tuple[KeyAttribute, ...]:
         """Every distinct attribute used by the table key or an index key."""

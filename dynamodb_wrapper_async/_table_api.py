@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from ._codec import encode_item
 from ._engine import gateway as _gateway
+from ._keys import check_key_values, check_many
 from ._schema import TableSchema
 from .config import DynamoDBConfig
 from .exceptions import ValidationError
@@ -106,16 +107,21 @@ class TableApi(Generic[ModelT]):
         Plain strings for a string partition key (the common batch input) take a shortcut
         that gives the same wire key as :meth:`_key_from`.
         """
+        check_many(keys, "keys")
         schema = self.schema
         partition = schema.primary.partition_key.name
         strings = schema.primary.sort_key is None and schema.field_kinds[partition] == "str"
         unique: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for key in keys:
-            if strings and type(key) is str and key:
+        for position, key in enumerate(keys):
+            if strings and type(key) is str and 0 < len(key) <= _SURELY_SHORT:
                 unique[(key,)] = {partition: {"S": key}}
-            else:
+                continue
+            try:
                 wire = self._key_from(key)[0]
-                unique[_key_identity(wire)] = wire
+            except ValidationError as error:
+                msg = f"batch key {position} ({key!r:.300}): {error.message}"
+                raise ValidationError(msg, table=self.table_name) from None
+            unique[_key_identity(wire)] = wire
         return list(unique.values())
 
     def _encode_key(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -128,7 +134,9 @@ class TableApi(Generic[ModelT]):
                     msg,
                     table=self.table_name,
                 )
-        return encode_item(plain, bool_string_fields=self.schema.bool_string_fields), plain
+        wire = encode_item(plain, bool_string_fields=self.schema.bool_string_fields)
+        check_key_values(self.schema, wire, table=self.table_name, key=plain)
+        return wire, plain
 
 
 def _key_identity(wire: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -138,6 +146,9 @@ def _key_identity(wire: Mapping[str, Any]) -> tuple[Any, ...]:
         for value in wire.values()
     )
 
+
+#: A string key this long is within every key limit: no character takes over 4 UTF-8 bytes.
+_SURELY_SHORT = 1024 // 4
 
 _KEY_VALUE_TYPES: dict[str, type | tuple[type, ...]] = {
     "str": (str, enum.Enum),

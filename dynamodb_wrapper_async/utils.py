@@ -30,7 +30,11 @@ def to_utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
         raise ValidationError(msg)
-    return moment.astimezone(dt.timezone.utc)
+    try:
+        return moment.astimezone(dt.timezone.utc)
+    except OverflowError:
+        msg = "datetime is out of range once converted to UTC"
+        raise ValidationError(msg) from None
 
 
 def to_user_timezone(

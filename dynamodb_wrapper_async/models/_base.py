@@ -6,25 +6,30 @@ import datetime as dt
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, ConfigDict
+from typing_extensions import Self
 
 from .._schema import GSI, LSI, Capacity, TableSchema, compile_schema
 from .._validated import ValidatedModel
+from ._strict import STORED, StrictScalars, utc_datetime
 
 __all__ = ["GSI", "LSI", "Capacity", "DynamoModel", "UtcDateTime", "ViewModel", "WriteModel"]
 
 
-def _require_aware_utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        msg = "naive datetime: give a timezone, e.g. datetime(..., tzinfo=timezone.utc)"
-        raise ValueError(msg)
-    return value.astimezone(dt.timezone.utc)
+#: An aware datetime, converted to UTC; naive datetimes are refused. Stored models and DTOs
+#: take aware datetimes and ISO-8601 strings with an offset only (see ``_strict``).
+UtcDateTime = Annotated[dt.datetime, AfterValidator(utc_datetime)]
 
 
-#: An aware datetime, converted to UTC; naive datetimes are rejected.
-UtcDateTime = Annotated[dt.datetime, AfterValidator(_require_aware_utc)]
+class _StrictScalars(ValidatedModel, StrictScalars):
+    """Validates input with strict scalars (see ``_strict``): stored as given, or refused."""
+
+    @classmethod
+    def from_stored(cls, item: Any) -> Self:
+        """Validate an item as the library stored it (decoded), with pydantic's lax rules."""
+        return cls.validate_named(item, options={"strict": False, "context": STORED})
 
 
-class DynamoModel(ValidatedModel):
+class DynamoModel(_StrictScalars):
     """Base of every stored model; the nested ``class Meta`` declares its table.
 
     ``Meta`` attributes: ``table_name`` (before the config's prefix), ``partition_key``,
@@ -74,7 +79,7 @@ class ViewModel(ValidatedModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class WriteModel(ValidatedModel):
-    """Base of write DTOs: unknown and server-managed fields are refused."""
+class WriteModel(_StrictScalars):
+    """Base of write DTOs: unknown and server-managed fields are refused, scalars are strict."""
 
     model_config = ConfigDict(extra="forbid")

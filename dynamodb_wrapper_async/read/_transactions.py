@@ -48,8 +48,9 @@ async def transact_get(
         ConflictError: DynamoDB cancelled the read (e.g. a transaction was writing an item);
             ``cancellation_reasons`` has one entry per get, with its ``table`` and ``key``.
     """
-    if isinstance(gets, (str, bytes, Mapping)):
-        msg = f"transact_get takes an iterable of TransactGet, got {type(gets).__name__}"
+    given: object = gets
+    if isinstance(given, (str, bytes, Mapping)) or not isinstance(given, Iterable):
+        msg = f"transact_get takes an iterable of TransactGet, got {type(given).__name__}"
         raise ValidationError(msg, operation="transact_get")
     chosen: list[object] = list(gets)
     if not 1 <= len(chosen) <= MAX_GETS:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sized
+import itertools
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sized
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
@@ -14,8 +15,9 @@ from .._engine import gateway as _gateway
 from .._engine.batch import BatchResult, WriteRequest, batch_write
 from .._engine.progress import Progress, progress_reporter
 from .._json import encode_part
+from .._keys import check_many
 from .._table_api import KeyInput, ModelT
-from ..exceptions import ConflictError
+from ..exceptions import ConflictError, ValidationError
 from ..utils import utc_now
 from ._requests import UpsertT, WriteRequests
 from ._transactions import TransactAction, transact
@@ -136,7 +138,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             if conflict is None:
                 raise
             raise conflict(error) from error
-        return self.model.model_validate(decode_item(response["Attributes"]))
+        return self.model.from_stored(decode_item(response["Attributes"]))
 
     async def delete(self, key: KeyInput, *, condition: ConditionBase | None = None) -> None:
         """Delete an existing item; ``condition`` (a boto3 ``Attr`` condition) must hold.
@@ -233,12 +235,16 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             ValidationError: An item is not a valid DTO (or, keeping managed fields, a full
                 model with valid ``created_at``, ``updated_at`` and ``version``), naming it.
         """
+        check_many(items, "items")
         now = utc_now()
         key_names = self.schema.key_names
         values_of = self._kept_values if keep_managed_fields else self._stored_values
 
-        def request(item: Any) -> WriteRequest[Any]:
-            encoded, key = self._put_request(values_of(item, now))
+        def request(position: int, item: Any) -> WriteRequest[Any]:
+            try:
+                encoded, key = self._put_request(values_of(item, now))
+            except ValidationError as error:
+                raise self._batch_refusal(error, position, item) from None
             return WriteRequest(tuple(key.values()), encoded, item, key_names)
 
         with progress_reporter(progress, description="upsert", total=_size(items)) as report:
@@ -257,11 +263,14 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         Raises:
             BatchWriteError: Keys that were not deleted after every retry, exactly.
         """
-
+        check_many(keys, "keys")
         key_names = self.schema.key_names
 
-        def request(key: KeyInput) -> WriteRequest[KeyInput]:
-            wire, plain = self._key_from(key)
+        def request(position: int, key: KeyInput) -> WriteRequest[KeyInput]:
+            try:
+                wire, plain = self._key_from(key)
+            except ValidationError as error:
+                raise self._batch_refusal(error, position, key) from None
             encoded = encode_part({"DeleteRequest": {"Key": wire}})
             return WriteRequest(tuple(plain.values()), encoded, key, key_names)
 
@@ -272,12 +281,21 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
 
 
 def _map(
-    function: Callable[[Any], WriteRequest[Any]], source: Iterable[Any] | AsyncIterable[Any]
+    function: Callable[[int, Any], WriteRequest[Any]], source: Iterable[Any] | AsyncIterable[Any]
 ) -> Iterable[WriteRequest[Any]] | AsyncIterable[WriteRequest[Any]]:
-    """``map`` for a sync or async source; a sync source stays sync (no async step per item)."""
+    """``map`` with positions for a sync or async source; a sync source stays sync."""
     if isinstance(source, AsyncIterable):
-        return (function(item) async for item in source)
-    return map(function, source)
+        return _amap(function, source)
+    return itertools.starmap(function, enumerate(source))
+
+
+async def _amap(
+    function: Callable[[int, Any], WriteRequest[Any]], source: AsyncIterable[Any]
+) -> AsyncIterator[WriteRequest[Any]]:
+    position = 0
+    async for item in source:
+        yield function(position, item)
+        position += 1
 
 
 def _size(source: object) -> int | None:

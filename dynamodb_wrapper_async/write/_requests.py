@@ -10,15 +10,18 @@ from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
+from pydantic_core import SchemaValidator
 
 from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, encode_value
 from .._conflicts import restate_conflict
 from .._expressions import ExpressionBuilder
 from .._json import EncodedJSON, encode_part
+from .._keys import check_key_values, first_key_problem
 from .._table_api import KeyInput, ModelT, TableApi
 from .._validated import describe_errors
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
 from ..models import WriteModel
+from ..models._strict import StrictScalars
 from ..utils import utc_now
 
 UpsertT = TypeVar("UpsertT", bound=WriteModel)
@@ -88,6 +91,11 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """Return (UpdateItem params, plain key) for an update of an existing item."""
         wire_key, plain_key = self._key_from(key)
         set_values, remove = self._checked_updates(updates)
+        schema = self.schema
+        indexed = {name: set_values[name] for name in schema.index_fields if name in set_values}
+        if indexed:  # a GSI key set to a value DynamoDB cannot index
+            wire = encode_item(indexed, bool_string_fields=schema.bool_string_fields)
+            check_key_values(schema, wire, table=self.table_name, key=plain_key)
         fields = self.schema.fields
         if "updated_at" in fields:
             set_values["updated_at"] = now
@@ -147,7 +155,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             return None
         if error.item.get("updated_at") != encode_value(now):
             return None
-        return self.model.model_validate(decode_item(error.item))
+        return self.model.from_stored(decode_item(error.item))
 
     def _delete_request(self, key: KeyInput, condition: ConditionBase | None) -> Request:
         """Return (DeleteItem params, plain key) for a delete of an existing item."""
@@ -258,9 +266,23 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """Return (wire item, plain key) of stored values; oversize items are refused."""
         schema = self.schema
         key = schema.key_of(values)
-        wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
+        wire = self._encoded(values, key)
+        self._check_keys(wire, key)
         check_item_size(wire, table=self.table_name, key=key)
         return wire, key
+
+    def _check_keys(self, wire: dict[str, Any], key: dict[str, Any]) -> None:
+        """Refuse key values DynamoDB cannot index (see ``_keys``), naming the item's key."""
+        problem = first_key_problem(self.schema, wire)
+        if problem is not None:
+            raise ValidationError(problem, table=self.table_name, key=key)
+
+    def _encoded(self, values: dict[str, Any], key: dict[str, Any]) -> dict[str, Any]:
+        """Return the wire item of stored values; a refusal names the table and the key."""
+        try:
+            return encode_item(values, bool_string_fields=self.schema.bool_string_fields)
+        except ValidationError as error:
+            raise ValidationError(error.message, table=self.table_name, key=key) from None
 
     def _put_request(self, values: dict[str, Any]) -> tuple[EncodedJSON, dict[str, Any]]:
         """Return (a batch PutRequest encoded as JSON, plain key) of stored values.
@@ -270,7 +292,13 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """
         schema = self.schema
         key = schema.key_of(values)
-        wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
+        try:  # inlined _encoded and _check_keys: this runs for every item of a batch
+            wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
+        except ValidationError as error:
+            raise ValidationError(error.message, table=self.table_name, key=key) from None
+        problem = first_key_problem(schema, wire)
+        if problem is not None:
+            raise ValidationError(problem, table=self.table_name, key=key)
         try:
             encoded = encode_part({"PutRequest": {"Item": wire}})
         except ValidationError as error:
@@ -278,6 +306,16 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         if len(encoded) > MAX_ITEM_BYTES:  # else the JSON length bounds the size already
             check_item_size(wire, table=self.table_name, key=key, json_length=len(encoded))
         return encoded, key
+
+    def _batch_refusal(self, error: ValidationError, position: int, given: Any) -> ValidationError:
+        """Restate a refusal of a batch's item or key, naming its position and its key."""
+        key = error.key
+        if key is None and isinstance(given, pydantic.BaseModel):
+            key = {name: given.__dict__.get(name) for name in self.schema.key_names}
+        named = f" (key {dict(key)!r:.300})" if key is not None else f" ({given!r:.300})"
+        return ValidationError(
+            f"batch item {position}{named}: {error.message}", table=self.table_name, key=key
+        )
 
     def _derived_values(self, now: dt.datetime) -> dict[str, Any]:
         """Fields computed from ``updated_at``; domain APIs override (e.g. updated_month)."""
@@ -380,8 +418,20 @@ def _dto_validates_model(model: type[pydantic.BaseModel], dto: type[pydantic.Bas
 
 
 @functools.lru_cache(maxsize=512)
-def _adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
-    """Validate one field's value with every constraint the model declares for it."""
+def _adapter(model: type[pydantic.BaseModel], name: str) -> SchemaValidator:
+    """Validate one field's value as the model does: its constraints, validators, strictness."""
     info = model.model_fields[name]
-    single = pydantic.create_model(f"{model.__name__}_{name}", **{name: (info.annotation, info)})  # type: ignore[call-overload]
-    return pydantic.TypeAdapter(single)
+    validators = {
+        f"_{index}": pydantic.field_validator(name, mode=d.info.mode)(d.func)
+        for index, d in enumerate(model.__pydantic_decorators__.field_validators.values())
+        if name in d.info.fields and d.info.mode in ("before", "after", "plain", "wrap")
+    }
+    base = StrictScalars if issubclass(model, StrictScalars) else pydantic.BaseModel
+    single = pydantic.create_model(  # type: ignore[call-overload]
+        f"{model.__name__}_{name}",
+        __base__=base,
+        __validators__=validators,
+        **{name: (info.annotation, info)},
+    )
+    validator: SchemaValidator = single.__pydantic_validator__  # type: ignore[assignment]
+    return validator

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from .._conflicts import cancelled_transaction
 from .._engine import gateway as _gateway
+from .._keys import check_many
 from ..config import DynamoDBConfig
 from ..exceptions import ConflictError, ValidationError
 
@@ -53,6 +54,7 @@ async def transact(
         ConflictError: The transaction was cancelled; ``cancellation_reasons`` has one entry
             per action, in order, with its ``code``, ``message``, ``table`` and ``key``.
     """
+    check_many(actions, "TransactAction objects")
     chosen: list[object] = list(actions)
     if not 1 <= len(chosen) <= MAX_ACTIONS:
         msg = f"a transaction takes 1 to {MAX_ACTIONS} actions, got {len(chosen)}"

@@ -7,6 +7,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
 
+from .._keys import check_many
 from ..exceptions import ValidationError
 from ..models import PipelineConfig, PipelineConfigUpsert, TableConfig, TableConfigUpsert
 from ._base import WriteApi
@@ -54,6 +55,19 @@ class PipelineConfigWriteApi(WriteApi[PipelineConfig, PipelineConfigUpsert]):
             ValidationError: A table belongs to another pipeline, or there are over 99 tables.
             ConflictError: The pipeline or a table exists; see ``cancellation_reasons``.
         """
+        given: object = pipeline
+        if not isinstance(given, PipelineConfigUpsert):
+            msg = f"expected a PipelineConfigUpsert, got {type(given).__name__}"
+            raise ValidationError(msg, operation="create_pipeline_with_tables")
+        check_many(tables, "TableConfigUpsert items")
+        given_tables: list[object] = list(tables)
+        odd = sorted(
+            {type(t).__name__ for t in given_tables if not isinstance(t, TableConfigUpsert)}
+        )
+        if odd:
+            msg = f"tables must be TableConfigUpsert items, got {', '.join(odd)}"
+            raise ValidationError(msg, operation="create_pipeline_with_tables")
+        tables = list(tables)
         strangers = [t.table_id for t in tables if t.pipeline_id != pipeline.pipeline_id]
         if strangers:
             msg = f"tables {strangers} do not belong to pipeline {pipeline.pipeline_id!r}"

@@ -78,7 +78,7 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
             pipeline_id=pipeline_id,
             status=RunStatus.RUNNING,
             start_time=start_time or utc_now(),
-            metrics=dict(metrics or {}),
+            metrics={} if metrics is None else metrics,  # type: ignore[arg-type]  # any mapping
             ttl=ttl,  # type: ignore[arg-type]  # the model converts an aware datetime
         )
         return await self.create(run)
@@ -120,7 +120,7 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
             "records_processed": records_processed,
             "records_failed": records_failed,
             "error_message": error_message,
-            "metrics": None if metrics is None else dict(metrics),
+            "metrics": metrics,
         }
         updates.update({name: value for name, value in optional.items() if value is not None})
         return await self.update(
@@ -135,7 +135,7 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
         item = await self._get_item(wire_key, plain_key, consistent_read=True)
         if item is None:
             raise self._not_found(plain_key, "complete_run")
-        return self.model.model_validate(decode_item(item))
+        return self.model.from_stored(decode_item(item))
 
 
 def _final_status(status: RunStatus | str) -> RunStatus:

@@ -523,7 +523,7 @@ sets = (
 values = st.recursive(
     scalars | sets,
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+        st.lists(children, max_size=4) | st.dictionaries(st.text(min_size=1), children, max_size=4)
     ),
     max_leaves=20,
 )
@@ -762,3 +762,76 @@ def test_size_bound_falls_back_for_types_marshal_refuses() -> None:
 
     item: dict[str, Any] = {Name("pk"): {"S": "k" * 10}}
     assert _codec._size_bound(item) == 4 * len(repr(item))
+
+
+# ------------------------------------------------------------------ DynamoDB's shape limits
+# tests/integration/test_dynamodb_limits.py shows DynamoDB Local refusing exactly these.
+def _nested(depth: int, kind: str) -> Any:
+    value: Any = "leaf"
+    for level in range(depth):
+        wrap = kind if kind != "mixed" else ("map" if level % 2 else "list")
+        value = {"k": value} if wrap == "map" else [value]
+    return value
+
+
+class _Node(pydantic.BaseModel):
+    child: Any = None
+
+
+@pytest.mark.parametrize("kind", ["map", "list", "mixed"])
+def test_nesting_up_to_dynamodb_s_limit_is_stored_and_one_more_is_refused(kind: str) -> None:
+    deepest = _nested(_codec.MAX_DEPTH, kind)
+    assert decode_value(encode_item({"a": deepest})["a"]) == deepest
+    assert decode_value(encode_value(deepest)) == deepest
+    for encode in (lambda v: encode_item({"a": v}), encode_value):
+        with pytest.raises(ValidationError, match="nested deeper than DynamoDB's 32 levels"):
+            encode(_nested(_codec.MAX_DEPTH + 1, kind))
+
+
+def test_nesting_counts_models_and_enums_holding_containers() -> None:
+    node = _Node()
+    for _ in range(_codec.MAX_DEPTH - 1):
+        node = _Node(child=node)
+    encode_item({"a": node})
+    with pytest.raises(ValidationError, match="nested deeper"):
+        encode_item({"a": _Node(child=node)})
+
+
+def _cycles() -> list[Any]:
+    looped_dict: dict[str, Any] = {}
+    looped_dict["self"] = looped_dict
+    looped_list: list[Any] = []
+    looped_list.append(looped_list)
+    indirect: dict[str, Any] = {"items": []}
+    indirect["items"].append({"parent": indirect})
+    node = _Node()
+    node.child = {"back": node}
+    return [looped_dict, looped_list, indirect, node, (looped_list,)]
+
+
+@pytest.mark.parametrize("value", _cycles(), ids=["dict", "list", "indirect", "model", "tuple"])
+def test_a_container_holding_itself_is_refused_not_a_recursion_error(value: Any) -> None:
+    with pytest.raises(ValidationError, match="contain themselves"):
+        encode_item({"a": value})
+    with pytest.raises(ValidationError, match="contain themselves"):
+        encode_value(value)
+
+
+@pytest.mark.parametrize("value", [{"": 1}, {"ok": {"": "x"}}, [{"": None}]])
+def test_empty_map_keys_are_refused(value: Any) -> None:
+    with pytest.raises(ValidationError, match=r"^a(\.ok|\[0\])?: map keys must be non-empty"):
+        encode_item({"a": value})
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_datetimes_outside_the_utc_range_are_refused_not_an_overflow(moment: datetime) -> None:
+    with pytest.raises(ValidationError, match="out of range once converted to UTC"):
+        encode_item({"at": moment})
+    with pytest.raises(ValidationError, match="out of range"):
+        encode_value({"nested": [moment]})

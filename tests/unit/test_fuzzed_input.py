@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import decimal
+import inspect
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,12 +30,18 @@ from dynamodb_wrapper_async import (
     PipelineConfigReadApi,
     PipelineConfigUpsert,
     PipelineConfigWriteApi,
+    PipelineRunLog,
     PipelineRunLogsReadApi,
+    PipelineRunLogsWriteApi,
+    PipelineRunLogUpsert,
+    TableConfigReadApi,
+    TableConfigWriteApi,
     ValidationError,
 )
 from dynamodb_wrapper_async._codec import encode_item
 from dynamodb_wrapper_async._wire.mock import MockSender
 from dynamodb_wrapper_async._wire.pool import close_clients, install_sender
+from dynamodb_wrapper_async.exceptions import DynamoDBWrapperError
 
 CONFIG = DynamoDBConfig(
     endpoint_url="http://127.0.0.1:9",
@@ -121,8 +128,41 @@ field_names = (
     | odd_text
     | st.sampled_from(["status", "name", "data", "ttl", "size", "AND", "#n0", ":v0", "a.b", "x[0]"])
 )
+
+
+def _cyclic(kind: str) -> Any:
+    container: Any = {} if kind == "dict" else []
+    if kind == "dict":
+        container["self"] = container
+    else:
+        container.append(container)
+    return container
+
+
+def _deep(depth: int) -> Any:
+    value: Any = "x"
+    for level in range(depth):
+        value = {"k": value} if level % 2 else [value]
+    return value
+
+
+#: Values DynamoDB refuses or that once raised raw Python errors (issue 13.4).
+hostile = (
+    st.builds(_cyclic, st.sampled_from(["dict", "list"]))
+    | st.builds(_deep, st.integers(30, 40))
+    | st.just({"": 1})
+    | st.just({"ok": {"": "x"}})
+    | st.builds(lambda n, c: c * n, st.integers(1000, 2100), st.sampled_from(["x", "\u00e9"]))
+    | st.builds(lambda n: b"x" * n, st.integers(1020, 2100))
+    | st.just(dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))))
+    | st.just(dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone(dt.timedelta(hours=-5))))
+    | st.datetimes(
+        timezones=st.sampled_from([dt.timezone(dt.timedelta(hours=h)) for h in (-12, 14)])
+    )
+)
 scalars = (
-    st.none()
+    hostile
+    | st.none()
     | st.booleans()
     | st.integers(min_value=-(10**40), max_value=10**40)
     | st.floats(allow_nan=True, allow_infinity=True)
@@ -234,6 +274,135 @@ def test_any_keys(key: Any, sort_key: Any, keys: list[Any]) -> None:
 
     outcome(call)
     outcome(batch)
+
+
+#: Whatever might be passed where an iterable of keys or items is expected.
+sources = (
+    odd_text
+    | st.binary(max_size=8)
+    | values
+    | st.lists(values, max_size=4)
+    | st.lists(st.text(min_size=1, max_size=3), max_size=4).map(tuple)
+    | st.builds(lambda: PipelineConfigUpsert(
+        pipeline_id="p", pipeline_name="n", source_type="s3", destination_type="warehouse"))
+)  # fmt: skip
+
+
+@fuzz
+@given(sources, sources)
+@example("abc", b"abc")
+@example(["ok", "x" * 2049], [{"pipeline_id": "é" * 1025}])
+def test_any_batch_source(keys: Any, items: Any) -> None:
+    outcome(lambda: PipelineConfigReadApi(CONFIG).batch_get(keys))
+    outcome(lambda: PipelineConfigWriteApi(CONFIG).batch_delete(keys))
+    outcome(lambda: PipelineConfigWriteApi(CONFIG).batch_upsert(items))
+
+
+@fuzz
+@given(values, st.none() | values, st.none() | values)
+@example(123, None, None)
+@example(["a"], None, None)
+@example("p", dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))), None)
+def test_domain_queries_with_any_values(value: Any, since: Any, until: Any) -> None:
+    outcome(lambda: TableConfigReadApi(CONFIG).query_by_pipeline(value))
+    outcome(
+        lambda: PipelineRunLogsReadApi(CONFIG).query_runs_for_pipeline(
+            value, since=since, until=until
+        )
+    )
+    outcome(lambda: PipelineRunLogsReadApi(CONFIG).query_by_status(value, since=since))
+
+
+@fuzz
+@given(st.dictionaries(st.sampled_from(sorted(PipelineRunLog.model_fields)), values, max_size=5))
+def test_run_log_updates_and_dtos_with_any_values(given_fields: dict[str, Any]) -> None:
+    async def call() -> None:
+        api = PipelineRunLogsWriteApi(CONFIG)
+        await api.update_run_log("r", "p", given_fields)
+
+    async def create() -> None:
+        run = PipelineRunLogUpsert(**({"run_id": "r", "pipeline_id": "p"} | given_fields))
+        await PipelineRunLogsWriteApi(CONFIG).batch_upsert([run])
+
+    outcome(call)
+    outcome(create)
+
+
+API_CLASSES = (
+    PipelineConfigReadApi,
+    PipelineConfigWriteApi,
+    TableConfigReadApi,
+    TableConfigWriteApi,
+    PipelineRunLogsReadApi,
+    PipelineRunLogsWriteApi,
+)
+#: (API class, public method name, its parameters but self)
+METHODS = [
+    (cls, name, list(inspect.signature(fn).parameters.values())[1:])
+    for cls in API_CLASSES
+    for name, fn in inspect.getmembers(cls, inspect.isfunction)
+    if not name.startswith("_") and name != "aclose"
+]
+
+
+def _self_holding() -> dict[str, Any]:
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    return looped
+
+
+#: One of each kind of thing a caller might pass by mistake.
+ODD_ARGUMENTS: list[Any] = [
+    None, 0, -1, True, 1.5, float("nan"), 10**400, "", "abc", b"x", ["a"], ("a", "b"),
+    {"a": 1}, {1, 2}, _self_holding(), object(), dt.datetime(2024, 1, 1),
+    dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+]  # fmt: skip
+
+
+def _call_with(cls: Any, name: str, arguments: dict[str, Any]) -> None:
+    async def call() -> str:
+        sender = MockSender(empty_table)
+        install_sender(CONFIG, sender)
+        try:
+            result = getattr(cls(CONFIG), name)(**arguments)
+            if inspect.isawaitable(result):
+                await result
+            elif hasattr(result, "__aiter__"):
+                await anext(aiter(result), None)  # a stream: its first page
+        except DynamoDBWrapperError as error:  # ours: a refusal, or the empty table's answer
+            return error.message
+        finally:
+            await close_clients(CONFIG)
+        return "done"
+
+    assert asyncio.run(call())  # anything but our errors fails the test on its own
+
+
+def _arguments(params: list[inspect.Parameter], odd: inspect.Parameter, value: Any) -> Any:
+    """``value`` for ``odd``, a plausible "p" for every other required parameter."""
+    return {
+        p.name: value if p is odd else "p"
+        for p in params
+        if p is odd or p.default is inspect.Parameter.empty
+    }
+
+
+@pytest.mark.parametrize("method", METHODS, ids=[f"{c.__name__}.{n}" for c, n, _ in METHODS])
+def test_every_public_method_with_every_odd_argument(method: Any) -> None:
+    """Each parameter in turn gets each odd value: success or a domain error, nothing else."""
+    cls, name, params = method
+    for odd in params:
+        for value in ODD_ARGUMENTS:
+            _call_with(cls, name, _arguments(params, odd, value))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(METHODS), st.data())
+def test_every_public_method_with_any_arguments(method: Any, data: st.DataObject) -> None:
+    """One argument anything at all, the others plausible: success or a domain error."""
+    cls, name, params = method
+    odd = data.draw(st.sampled_from(params), label="odd parameter")
+    _call_with(cls, name, _arguments(params, odd, data.draw(sources, label=odd.name)))
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,6 @@ class PageRequest:
 
 def check_limit(limit: object) -> None:
     """Reject a limit that is not a positive integer, before any request."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
         msg = f"limit must be a positive integer, got {limit!r}"
         raise ValidationError(msg)
