@@ -42,6 +42,7 @@ from .read import TableConfigReadApi as TableConfigReadApi
 from .tables import TableInfo as TableInfo
 from .tables import create_tables as create_tables
 from .tables import delete_tables as delete_tables
+from .write import Delete as Delete
 from .write import PipelineConfigWriteApi as PipelineConfigWriteApi
 from .write import PipelineRunLogsWriteApi as PipelineRunLogsWriteApi
 from .write import TableConfigWriteApi as TableConfigWriteApi
@@ -54,6 +55,7 @@ __all__ = [
     "BatchWriteError",
     "ConflictError",
     "ConnectionError",
+    "Delete",
     "DynamoDBConfig",
     "DynamoDBWrapperError",
     "DynamoModel",
