@@ -87,7 +87,7 @@ class DynamoDBConfig(ValidatedModel):
     max_pool_connections: int | None = Field(default=None, ge=1, le=4096)
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=30, ge=0, le=100)
+    max_retries: int = Field(default=40, ge=0, le=100)
     retry_deadline: float = Field(default=60.0, gt=0)
 
     @field_validator("region_name")

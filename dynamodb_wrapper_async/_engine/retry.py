@@ -20,10 +20,10 @@ class RetryPolicy:
     ``streak`` counts the retries since the last progress.
     """
 
-    max_retries: int = 30
+    max_retries: int = 40
     deadline: float = 60.0
     base_delay: float = 0.025
-    max_delay: float = 5.0
+    max_delay: float = 2.0
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Return the sleep before retry number ``attempt`` (0-based)."""

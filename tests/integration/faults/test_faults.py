@@ -178,7 +178,7 @@ async def test_20k_run_logs_survive_sustained_faults_with_the_default_config(
     or deadline raised): every item stored once, counts exact.
 
     A partial answer never forwards a whole chunk, so a chunk's last item gets nothing
-    through on 57% of its attempts; ``max_retries`` (30 attempts in a row without progress)
+    through on 57% of its attempts; ``max_retries`` (40 attempts in a row without progress)
     and ``retry_deadline`` (60 s per chunk) outlast that. About 25 s on a shared 2-core machine.
     """
     count = 20_000
