@@ -179,7 +179,8 @@ async def test_20k_run_logs_survive_sustained_faults_with_the_default_config(
 
     A partial answer never forwards a whole chunk, so a chunk's last item gets nothing
     through on 57% of its attempts; ``max_retries`` (40 attempts in a row without progress)
-    and ``retry_deadline`` (60 s per chunk) outlast that. About 25 s on a shared 2-core machine.
+    and ``retry_deadline`` (60 s per chunk) outlast that. About 18 s on the shared 2-core
+    machine with other sessions running.
     """
     count = 20_000
     config = via_proxy(own_tables)  # only the endpoint changes: default retries and deadline
