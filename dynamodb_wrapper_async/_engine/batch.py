@@ -354,7 +354,8 @@ async def batch_get_items(
     of items is converted by ``convert`` (a page in, a list out) as it arrives, so raw
     responses do not pile up (holding them all made the garbage collector walk them again and
     again). Every chunk runs to its end even if another fails, so the error names every key
-    that was not read.
+    that was not read. The chunks run in one anyio task group: a cancelled call returns only
+    once every chunk has stopped.
 
     Raises:
         RetryableError: Keys were not read after every retry; ``unprocessed_keys`` holds
@@ -367,14 +368,25 @@ async def batch_get_items(
     unread: list[Item] = []
     causes: list[DynamoDBWrapperError] = []
 
-    async def read(chunk: list[Item]) -> None:
-        async with limit:
-            pending, cause = await _read_chunk(config, table, chunk, extra, found, convert)
+    crashed: list[BaseException] = []
+
+    async def read(chunk: list[Item], group: TaskGroup) -> None:
+        try:
+            async with limit:
+                pending, cause = await _read_chunk(config, table, chunk, extra, found, convert)
+        except Exception as error:  # noqa: BLE001 - e.g. a stored item ``convert`` refuses
+            crashed.append(error)
+            group.cancel_scope.cancel()
+            return
         unread.extend(pending)
         if cause is not None:
             causes.append(cause)
 
-    await asyncio.gather(*(read(chunk) for chunk in chunks))
+    async with anyio.create_task_group() as group:  # a cancelled call awaits every chunk
+        for chunk in chunks:
+            group.start_soon(read, chunk, group)
+    if crashed:
+        raise crashed[0]
     for cause in causes:
         if not isinstance(cause, _CURABLE):
             raise cause

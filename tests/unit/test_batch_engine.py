@@ -718,3 +718,37 @@ def test_bad_input_mid_stream_stops_every_worker_with_the_domain_error() -> None
     assert "ReadingUpsert" in str(outcome)
     assert left == set()
     assert sent_later == sent
+
+
+def test_a_cancelled_batch_get_leaves_no_task_running() -> None:
+    settings_ = DynamoDBConfig(table_prefix="fake_", max_concurrency=4)
+    arrived = asyncio.Event()
+    received: list[str] = []
+
+    async def hang(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        received.append(operation)
+        if len(received) == 3:
+            arrived.set()
+        await asyncio.sleep(1000)
+        return {"Responses": {}}
+
+    async def main() -> tuple[set[asyncio.Task[Any]], int, int]:
+        install_sender(settings_, MockSender(hang))
+        try:
+            keys = [f"p{n:05d}" for n in range(300)]  # three 100-key chunks
+            call = asyncio.ensure_future(PipelineConfigReadApi(settings_).batch_get(keys))
+            await arrived.wait()
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            left = set(asyncio.all_tasks()) - {asyncio.current_task()}
+            sent = len(received)
+            await asyncio.sleep(5000)
+            return left, sent, len(received)
+        finally:
+            await close_clients(settings_)
+
+    left, sent, sent_later = run_virtual(main)
+
+    assert left == set()
+    assert sent == sent_later == 3
