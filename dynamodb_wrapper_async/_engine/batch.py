@@ -66,7 +66,7 @@ class BatchResult:
     lowest_concurrency: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class WriteRequest(Generic[T]):
     """One item of a batch write: its key (for ordering and errors), the request, the input.
 
