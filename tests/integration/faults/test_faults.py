@@ -7,7 +7,9 @@ DynamoDB Local, not through the proxy and not through the library).
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -17,6 +19,8 @@ import pytest
 from _loop_lag import loop_lag
 from botocore.config import Config as BotocoreConfig
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from integration.faults._fault_proxy import (
     SERVER_ERRORS,
     THROTTLE_ERRORS,
@@ -28,6 +32,7 @@ from dynamodb_wrapper_async import (
     BatchWriteError,
     ConflictError,
     ConnectionError,
+    Delete,
     DynamoDBConfig,
     DynamoDBWrapperError,
     PipelineConfigReadApi,
@@ -266,6 +271,61 @@ async def test_a_keys_last_write_wins_through_faults(
     assert len(stored_runs(raw_client, config, uid)) == 3 + 1000 * fillers
     if fillers:
         assert proxy.stats().requests["BatchWriteItem"] > 1000  # many chunks, concurrently
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    length=st.integers(1, 400),
+    key_count=st.integers(1, 60),
+    delete_rate=st.sampled_from([0.0, 0.2]),
+    seed=st.integers(0, 2**32 - 1),
+)
+async def test_random_streams_end_as_if_applied_in_order_through_faults(
+    config: DynamoDBConfig,
+    proxy: FaultProxy,
+    via_proxy: MakeConfig,
+    raw_client: Any,
+    length: int,
+    key_count: int,
+    delete_rate: float,
+    seed: int,
+) -> None:
+    """Random mixed put/delete streams with repeated keys, through the fault proxy on
+    DynamoDB Local with the default config: the table ends as if applied one by one."""
+    pipeline_id = f"prop-{uuid.uuid4().hex[:10]}"
+    rng = random.Random(seed)
+    writes: list[PipelineRunLogUpsert | Delete] = []
+    expected: dict[str, int] = {}
+    for position in range(length):
+        run_id = f"run-{rng.randrange(key_count)}"
+        if rng.random() < delete_rate:
+            writes.append(Delete((run_id, pipeline_id)))
+            expected.pop(run_id, None)
+        else:
+            writes.append(
+                PipelineRunLogUpsert(
+                    run_id=run_id, pipeline_id=pipeline_id, records_processed=position
+                )
+            )
+            expected[run_id] = position
+    faulty = via_proxy(config)
+    sustained_faults(proxy)
+
+    result = await PipelineRunLogsWriteApi(faulty).batch_write(writes)
+
+    items = scan_all(
+        raw_client,
+        config.table_name("pipeline_run_logs"),
+        FilterExpression="pipeline_id = :p",
+        ExpressionAttributeValues={":p": {"S": pipeline_id}},
+    )
+    stored = {item["run_id"]["S"]: int(item["records_processed"]["N"]) for item in items}
+    assert stored == expected
+    assert result.processed + result.duplicates == length
 
 
 async def test_batch_result_counts_retries_of_failed_requests_and_unprocessed_items(
