@@ -442,6 +442,35 @@ def test_default_config_writes_100k_items_through_sustained_faults() -> None:
     assert outcome.retries == fake.requests - 4000  # 4,000 chunks, each sent first once
 
 
+class OneAtATimeDynamoDB(FaultyDynamoDB):
+    """Applies one item per request and leaves the rest unprocessed: progress every time."""
+
+    async def answer(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.requests += 1
+        ((table, requests),) = params["RequestItems"].items()
+        self._apply(requests[0])
+        rest = requests[1:]
+        return {"UnprocessedItems": {table: rest} if rest else {}}
+
+
+def test_attempts_that_make_progress_do_not_count_toward_max_retries() -> None:
+    """``max_retries=2``, yet a chunk answered one item at a time takes 25 attempts and
+    succeeds: only attempts in a row that get nothing through count."""
+    settings_ = DynamoDBConfig(table_prefix="fake_", max_retries=2)
+    fake = OneAtATimeDynamoDB()
+
+    outcome, _ = run_virtual(
+        lambda: _with_fake(
+            settings_, fake, lambda: ReadingWriteApi(settings_).batch_upsert(readings(25))
+        )
+    )
+
+    assert isinstance(outcome, BatchResult), outcome
+    assert outcome.processed == len(fake.store) == 25
+    assert fake.requests == 25
+    assert outcome.retries == 24
+
+
 @pytest.mark.parametrize(
     ("fault", "error_type"),
     [
