@@ -5,7 +5,13 @@ returns an :class:`ItemStream` for ``async for``. The blocking twin of each clas
 same names, lives in ``dynamodb_wrapper_sync``.
 """
 
+from ._backfill import BackfillResult as BackfillResult
+from ._backfill import CheckpointStore as CheckpointStore
+from ._backfill import FileCheckpoint as FileCheckpoint
+from ._backfill import Transform as Transform
+from ._backfill import backfill as backfill
 from ._engine.batch import BatchResult as BatchResult
+from ._engine.progress import ProgressCallback as ProgressCallback
 from ._schema import TableSchema as TableSchema
 from ._stream import ItemStream as ItemStream
 from ._wire.pool import close_clients as close_clients
@@ -39,6 +45,7 @@ from .read import PipelineConfigReadApi as PipelineConfigReadApi
 from .read import PipelineRunLogsReadApi as PipelineRunLogsReadApi
 from .read import ReadApi as ReadApi
 from .read import TableConfigReadApi as TableConfigReadApi
+from .read import TransactGet as TransactGet
 from .tables import TableInfo as TableInfo
 from .tables import create_tables as create_tables
 from .tables import delete_tables as delete_tables
@@ -51,8 +58,10 @@ from .write import WriteApi as WriteApi
 
 __all__ = [
     "GSI",
+    "BackfillResult",
     "BatchResult",
     "BatchWriteError",
+    "CheckpointStore",
     "ConflictError",
     "ConnectionError",
     "Delete",
@@ -60,6 +69,7 @@ __all__ = [
     "DynamoDBWrapperError",
     "DynamoModel",
     "EmbeddedDynamoDB",
+    "FileCheckpoint",
     "ItemNotFoundError",
     "ItemStream",
     "PipelineConfig",
@@ -72,6 +82,7 @@ __all__ = [
     "PipelineRunLogView",
     "PipelineRunLogsReadApi",
     "PipelineRunLogsWriteApi",
+    "ProgressCallback",
     "ReadApi",
     "RetryableError",
     "RunStatus",
@@ -84,11 +95,14 @@ __all__ = [
     "TableNotFoundError",
     "TableSchema",
     "TransactAction",
+    "TransactGet",
+    "Transform",
     "UtcDateTime",
     "ValidationError",
     "ViewModel",
     "WriteApi",
     "WriteModel",
+    "backfill",
     "close_clients",
     "create_tables",
     "delete_tables",

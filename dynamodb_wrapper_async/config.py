@@ -31,6 +31,7 @@ _ENV_FIELDS: dict[str, str] = {
     "DYNAMODB_MAX_POOL_CONNECTIONS": "max_pool_connections",
     "DYNAMODB_CONNECT_TIMEOUT": "connect_timeout",
     "DYNAMODB_READ_TIMEOUT": "read_timeout",
+    "DYNAMODB_MAX_RESPONSE_BYTES": "max_response_bytes",
     "DYNAMODB_MAX_RETRIES": "max_retries",
     "DYNAMODB_RETRY_DEADLINE": "retry_deadline",
 }
@@ -66,6 +67,8 @@ class DynamoDBConfig(ValidatedModel):
         max_pool_connections: HTTP connections per client (default: ``max_concurrency``).
         connect_timeout: Seconds to establish a connection.
         read_timeout: Seconds to wait for a response before the attempt counts as failed.
+        max_response_bytes: A larger HTTP response is refused (its connection closed) instead
+            of buffered; the default is well above DynamoDB's largest answer.
         max_retries: Consecutive retries without progress (throttled, 5xx or broken requests,
             batch answers that processed nothing) before a call gives up; an answer that
             got part of a batch chunk through starts the count again.
@@ -87,6 +90,7 @@ class DynamoDBConfig(ValidatedModel):
     max_pool_connections: int | None = Field(default=None, ge=1, le=4096)
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
+    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     max_retries: int = Field(default=40, ge=0, le=100)
     retry_deadline: float = Field(default=60.0, gt=0)
 

@@ -11,6 +11,7 @@ from dynamodb_wrapper_async import BatchResult as BatchResult
 from dynamodb_wrapper_async import Delete as Delete
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
+from dynamodb_wrapper_async import TransactGet as TransactGet
 from dynamodb_wrapper_async.config import DynamoDBConfig as DynamoDBConfig
 from dynamodb_wrapper_async.exceptions import BatchWriteError as BatchWriteError
 from dynamodb_wrapper_async.exceptions import ConflictError as ConflictError
@@ -38,6 +39,7 @@ from dynamodb_wrapper_async.models import ViewModel as ViewModel
 from dynamodb_wrapper_async.models import WriteModel as WriteModel
 
 from ._bridge import SyncItemStream as SyncItemStream
+from .backfill import backfill as backfill
 from .generic import ReadApi as ReadApi
 from .generic import WriteApi as WriteApi
 from .read import PipelineConfigReadApi as PipelineConfigReadApi
@@ -83,11 +85,13 @@ __all__ = [
     "TableInfo",
     "TableNotFoundError",
     "TransactAction",
+    "TransactGet",
     "UtcDateTime",
     "ValidationError",
     "ViewModel",
     "WriteApi",
     "WriteModel",
+    "backfill",
     "create_tables",
     "delete_tables",
 ]

@@ -179,10 +179,12 @@ class _Call(Generic[T]):
         first step to the loop's ready queue (one atomic ``deque.append`` under the GIL, what
         ``call_soon_threadsafe`` itself does) and registers the task in a ``WeakSet``. This
         saves the loop pass a callback that creates the task costs (~12 µs here). asyncio's
-        debug mode forbids it (it checks the thread), so there the callback does it.
+        debug mode forbids it (it checks the thread), so there the callback does it, and so
+        it does on any other loop (uvloop's ``call_soon`` starts a libuv handle, which only
+        the loop's thread may do).
         """
         loop = self.loop
-        if _EAGER_TASKS or loop.get_debug():
+        if _EAGER_TASKS or not isinstance(loop, asyncio.BaseEventLoop) or loop.get_debug():
             loop.call_soon_threadsafe(self.start)
             return
         self.task = self.context.run(asyncio.Task, self._drive(), loop=loop)

@@ -28,6 +28,8 @@ class ReadApi(Facade[core.ReadApi[Any, Any]], Generic[ModelT, ViewT]):
 
     get_by_id = blocking(core.ReadApi.get_by_id)
     batch_get = blocking(core.ReadApi.batch_get)
+    get_action = passthrough(core.ReadApi.get_action)
+    transact_get = blocking(core.ReadApi.transact_get)
     scan = blocking(core.ReadApi.scan)
     scan_iter = blocking_iter(core.ReadApi.scan_iter)
     query_by_composite_key_range = blocking(core.ReadApi.query_by_composite_key_range)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dynamodb_wrapper_async as core
 
-from ._bridge import Facade, blocking, blocking_iter
+from ._bridge import Facade, blocking, blocking_iter, passthrough
 
 __all__ = ["PipelineConfigReadApi", "PipelineRunLogsReadApi", "TableConfigReadApi"]
 
@@ -17,6 +17,8 @@ class PipelineConfigReadApi(Facade[core.PipelineConfigReadApi]):
 
     get_by_id = blocking(core.PipelineConfigReadApi.get_by_id)
     batch_get = blocking(core.PipelineConfigReadApi.batch_get)
+    get_action = passthrough(core.PipelineConfigReadApi.get_action)
+    transact_get = blocking(core.PipelineConfigReadApi.transact_get)
     scan = blocking(core.PipelineConfigReadApi.scan)
     scan_iter = blocking_iter(core.PipelineConfigReadApi.scan_iter)
     query_by_composite_key_range = blocking(core.PipelineConfigReadApi.query_by_composite_key_range)
@@ -37,6 +39,8 @@ class TableConfigReadApi(Facade[core.TableConfigReadApi]):
 
     get_by_id = blocking(core.TableConfigReadApi.get_by_id)
     batch_get = blocking(core.TableConfigReadApi.batch_get)
+    get_action = passthrough(core.TableConfigReadApi.get_action)
+    transact_get = blocking(core.TableConfigReadApi.transact_get)
     scan = blocking(core.TableConfigReadApi.scan)
     scan_iter = blocking_iter(core.TableConfigReadApi.scan_iter)
     query_by_composite_key_range = blocking(core.TableConfigReadApi.query_by_composite_key_range)
@@ -57,6 +61,8 @@ class PipelineRunLogsReadApi(Facade[core.PipelineRunLogsReadApi]):
 
     get_by_id = blocking(core.PipelineRunLogsReadApi.get_by_id)
     batch_get = blocking(core.PipelineRunLogsReadApi.batch_get)
+    get_action = passthrough(core.PipelineRunLogsReadApi.get_action)
+    transact_get = blocking(core.PipelineRunLogsReadApi.transact_get)
     scan = blocking(core.PipelineRunLogsReadApi.scan)
     scan_iter = blocking_iter(core.PipelineRunLogsReadApi.scan_iter)
     query_by_composite_key_range = blocking(

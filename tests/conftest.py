@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
@@ -17,6 +18,32 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _servers import dynamodb_local, moto_server
 
 BACKENDS = {"moto": moto_server, "ddblocal": dynamodb_local}
+
+
+def _install_loop_policy() -> None:
+    """``DYNAMODB_WRAPPER_TEST_LOOP=uvloop`` runs every loop of the tests on uvloop.
+
+    The policy makes pytest-asyncio's loops, ``asyncio.run`` and the sync facade's loop
+    thread uvloop's; an unknown value, or uvloop missing, is an error, never a silent
+    fallback to asyncio's loop.
+    """
+    choice = os.environ.get("DYNAMODB_WRAPPER_TEST_LOOP", "asyncio")
+    if choice == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    elif choice != "asyncio":
+        msg = f"DYNAMODB_WRAPPER_TEST_LOOP must be asyncio or uvloop, not {choice!r}"
+        raise pytest.UsageError(msg)
+
+
+_install_loop_policy()
+
+
+def pytest_report_header() -> str:
+    loop = asyncio.new_event_loop()
+    loop.close()
+    return f"event loop: {type(loop).__module__}.{type(loop).__qualname__}"
 
 
 def backends_required() -> bool:

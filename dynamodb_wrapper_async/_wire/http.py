@@ -6,7 +6,9 @@ writes one buffer and parses one response: ~3.6 µs per written item at 25 items
 DynamoDB needs little of HTTP: a POST with a body, answered with a Content-Length body (a
 chunked or close-delimited body is read too), over kept-alive connections, TLS, and
 optionally a proxy, reached over HTTP or TLS (absolute-form requests for ``http://``
-endpoints, a CONNECT tunnel for ``https://`` ones).
+endpoints, a CONNECT tunnel for ``https://`` ones). Responses are parsed by llhttp
+(``httptools``): strict where a hand-written parser is lax, and less CPU per response
+(``benchmarks/bench_http_parse.py``).
 
 Failures are ``OSError``s (``HTTPConnectionError`` is a ``ConnectionError``) or
 ``asyncio.TimeoutError``, which the error mapping treats as retryable broken connections. A
@@ -18,19 +20,26 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import socket
 import ssl
 import sys
+import weakref
 from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+import httptools
+
 #: asyncio can start TLS over a TLS transport (an https endpoint through an https proxy)
-_TLS_IN_TLS = sys.version_info >= (3, 11)
+TLS_IN_TLS = sys.version_info >= (3, 11)
 _MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
+#: DynamoDB's largest answer is a BatchGetItem of 16 MB of items (more as JSON, base64 for
+#: binary); a response beyond the cap is refused instead of buffered without limit.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 _CRLF = b"\r\n"
-_HEX_DIGITS = b"0123456789abcdefABCDEF"
+_CLOSE_WAIT = 1.0  # seconds close() waits for connections to close (TLS: close_notify)
 
 
 class HTTPConnectionError(ConnectionError):
@@ -70,79 +79,139 @@ def proxy_authorization(proxy_url: str) -> dict[str, str]:
     return {"Proxy-Authorization": "Basic " + base64.b64encode(user_pass.encode()).decode()}
 
 
-def _status(line: bytes) -> int:
-    """The status code of an ``HTTP/1.x NNN reason`` line."""
-    code = line[9:12]
-    if line.startswith(b"HTTP/1.") and line[8:9] == b" " and code.isdigit() and len(line) >= 12:
-        return int(code)
-    msg = f"not an HTTP/1.x status line: {line[:40]!r}"
-    raise HTTPConnectionError(msg)
-
-
 class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection; reads one response per request."""
+    """One HTTP/1.1 connection; reads one response per request, parsed by llhttp.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    llhttp (``httptools``, the parser under uvicorn) refuses what a conforming client must:
+    ``Content-Length`` with ``Transfer-Encoding``, conflicting lengths, folded or malformed
+    header lines, unknown transfer codings, overflowing chunk sizes. A refused answer fails its
+    request and closes the connection.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_response_bytes: int) -> None:
         self.loop = loop
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = 0.0
-        self._buffer = bytearray()
+        self.fd = -1  # the socket's descriptor while it is open
+        self.lost: asyncio.Future[None] = loop.create_future()
+        self._max_bytes = max_response_bytes
+        self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[HTTPResponse] | None = None
-        self._head_only = False  # a CONNECT answer: no body follows a 2xx
+        self._head_only = False  # a CONNECT answer: done once its headers are in
         self._reset()
 
     def _reset(self) -> None:
-        self._status = 0
-        self._headers: dict[str, str] | None = None
-        self._keep_alive = True
-        self._length = -1  # -1: until the connection closes; else Content-Length
-        self._chunked = False
-        self._in_trailers = False  # chunked: the last chunk was read
-        self._chunks: list[bytes] = []
+        self._headers: dict[str, str] = {}
+        self._head_done = False  # the final (not 1xx) status line and headers are in
+        self._fed_bytes = 0  # bytes fed while the head was incomplete
+        self._head_bytes = 0  # bytes of the header lines parsed
+        self._body: list[bytes] = []
+        self._body_bytes = 0
+        self._complete = False  # a whole response was parsed
+        self._keep_alive = False
         self._last_data = 0.0
 
     # ------------------------------------------------------------ asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        if sock is not None:
+            self.fd = sock.fileno()
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
     def data_received(self, data: bytes) -> None:
-        if self._waiter is None:  # an answer nobody asked for: the stream is out of step
-            self.closed = True
-            if self.transport is not None:
-                self.transport.close()
+        if self._waiter is None or self._complete:  # an answer nobody asked for: out of step
+            self.abort()
             return
-        self._buffer += data
         self._last_data = self.loop.time()
         try:
-            response = self._parse()
-        except HTTPConnectionError as error:
-            self._fail(error)
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            cause = error.__context__
+            if isinstance(cause, HTTPConnectionError):
+                self._fail(cause)
+            else:
+                self._fail(HTTPConnectionError(f"a malformed HTTP response: {error}"))
             return
-        if response is not None:
-            waiter, self._waiter = self._waiter, None
-            if not waiter.done():
-                waiter.set_result(response)
+        if not self._head_done:  # a head still coming in: everything fed so far is head
+            self._fed_bytes += len(data)
+            if self._fed_bytes > _MAX_HEAD:
+                self._fail(HTTPConnectionError("the response's headers exceed 64 KB"))
 
     def eof_received(self) -> bool | None:
-        self.closed = True  # returning None closes the transport: never hand this one out again
-        close_delimited = self._length < 0 and not self._chunked
-        if self._waiter is not None and self._headers is not None and close_delimited:
-            self._keep_alive = False  # the body ends here
-            body = bytes(self._buffer)
-            self._buffer.clear()
-            waiter, self._waiter = self._waiter, None
-            if not waiter.done():
-                waiter.set_result(HTTPResponse(self._status, self._headers, body))
-        return None
+        self._end_of_stream()
+        return None  # None closes the transport: this connection is never handed out again
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.fd = -1
+        if not self.lost.done():
+            self.lost.set_result(None)
+        if exc is None:  # Python 3.10 ends a TLS close_notify here, without eof_received
+            self._end_of_stream()
         self.closed = True
         message = "the server closed the connection before the whole response arrived"
         self._fail(HTTPConnectionError(f"{message}: {exc}" if exc else message))
+
+    def _end_of_stream(self) -> None:
+        """The peer closed: that ends a close-delimited body (no length, no chunks)."""
+        self.closed = True
+        headers = self._headers
+        delimited = "content-length" in headers or "transfer-encoding" in headers
+        if self._head_done and not self._complete and not delimited:
+            self._finish(keep_alive=False)
+
+    # ------------------------------------------------------------ llhttp callbacks
+    def on_message_begin(self) -> None:
+        if self._complete:  # a second answer to one request: the stream is out of step
+            msg = "more than one response to a request"
+            raise HTTPConnectionError(msg)
+        self._headers = {}
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._head_done:  # a trailer after the last chunk: not a header of the answer
+            return
+        self._head_bytes += len(name) + len(value) + 4
+        if self._head_bytes > _MAX_HEAD:
+            msg = "the response's headers exceed 64 KB"
+            raise HTTPConnectionError(msg)
+        self._headers[name.decode("latin-1").lower()] = value.decode("utf-8", "replace").strip()
+
+    def on_headers_complete(self) -> None:
+        if 100 <= self._parser.get_status_code() < 200:  # 100 Continue and other interim
+            return
+        self._head_done = True
+        coding = self._headers.get("transfer-encoding")
+        if coding is not None and coding.lower() != "chunked":  # we asked for no other coding
+            msg = f"an unsupported Transfer-Encoding: {coding[:40]!r}"
+            raise HTTPConnectionError(msg)
+        length = self._headers.get("content-length")
+        if length is not None and int(length) > self._max_bytes:  # llhttp checked its digits
+            msg = f"the response's Content-Length {length} exceeds the {self._max_bytes}-byte cap"
+            raise HTTPConnectionError(msg)
+        if self._head_only:
+            self._finish(keep_alive=False)
+
+    def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        if self._body_bytes > self._max_bytes:
+            msg = f"the response's body exceeds the {self._max_bytes}-byte cap"
+            raise HTTPConnectionError(msg)
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._head_done and not self._complete:
+            self._finish(keep_alive=self._parser.should_keep_alive())
+
+    def _finish(self, *, keep_alive: bool) -> None:
+        self._complete = True
+        self._keep_alive = keep_alive
+        status = self._parser.get_status_code()
+        response = HTTPResponse(status, self._headers, b"".join(self._body))
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(response)
 
     # ------------------------------------------------------------ requests
     def request(self, data: bytes, *, head_only: bool = False) -> asyncio.Future[HTTPResponse]:
@@ -159,115 +228,23 @@ class _Connection(asyncio.Protocol):
         return waiter
 
     def reusable(self) -> bool:
-        return self._keep_alive and not self.closed and not self._buffer
+        return self._complete and self._keep_alive and not self.closed
 
     def abort(self) -> None:
         self.closed = True
         if self.transport is not None:
             self.transport.abort()
 
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
     def _fail(self, error: Exception) -> None:
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
         self.abort()
-
-    # ------------------------------------------------------------ parsing
-    def _parse(self) -> HTTPResponse | None:
-        buffer = self._buffer
-        headers = self._headers
-        if headers is None:
-            headers = self._parse_head()
-            if headers is None:
-                return None
-        if self._length >= 0:
-            end = self._length
-            if len(buffer) < end:
-                return None
-            body = bytes(buffer[:end])
-            del buffer[:end]
-        elif self._chunked:
-            if not self._parse_chunks():
-                return None
-            body = b"".join(self._chunks)
-        else:
-            return None  # close-delimited: eof_received completes it
-        return HTTPResponse(self._status, headers, body)
-
-    def _parse_head(self) -> dict[str, str] | None:
-        """Consume the status line and headers once they are all in; skip 1xx answers."""
-        buffer = self._buffer
-        while True:
-            end = buffer.find(b"\r\n\r\n")
-            if end > _MAX_HEAD or (end < 0 and len(buffer) > _MAX_HEAD):
-                msg = "the response's headers exceed 64 KB"
-                raise HTTPConnectionError(msg)
-            if end < 0:
-                return None
-            lines = bytes(buffer[:end]).split(_CRLF)
-            del buffer[: end + 4]
-            status_line = lines[0]
-            status = _status(status_line)
-            if not 100 <= status < 200:  # 100 Continue and other interim answers are skipped
-                break
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            headers[name.strip().decode("latin-1").lower()] = value.strip().decode(
-                "utf-8", "replace"
-            )
-        self._status = status
-        self._headers = headers
-        self._set_framing(headers, http11=status_line.startswith(b"HTTP/1.1"))
-        return headers
-
-    def _set_framing(self, headers: dict[str, str], *, http11: bool) -> None:
-        """Decide how the body ends (length, chunks or close) and whether to keep alive."""
-        connection = headers.get("connection", "").lower()
-        self._keep_alive = "close" not in connection if http11 else "keep-alive" in connection
-        if self._head_only or self._status in (204, 304):
-            self._length = 0
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            self._chunked = True
-        elif "content-length" in headers:
-            text = headers["content-length"]
-            if not (text.isascii() and text.isdigit()):  # not "²", which int() refuses
-                msg = f"malformed Content-Length: {text[:40]!r}"
-                raise HTTPConnectionError(msg)
-            self._length = int(text)
-        else:
-            self._keep_alive = False  # the body ends when the connection closes
-
-    def _parse_chunks(self) -> bool:
-        """Consume whole chunks from the buffer; True once the last chunk and trailers are
-        read."""
-        buffer = self._buffer
-        while True:
-            line_end = buffer.find(_CRLF)
-            if line_end < 0:
-                return False
-            if self._in_trailers:  # after the last chunk: trailer lines, then a blank one
-                del buffer[: line_end + 2]
-                if line_end == 0:
-                    return True
-                continue
-            size_text = bytes(buffer[:line_end]).split(b";", 1)[0].strip()
-            if not size_text or size_text.strip(_HEX_DIGITS):  # int() takes "-2", "0x2", "1_0"
-                msg = f"malformed chunk size: {size_text[:20]!r}"
-                raise HTTPConnectionError(msg)
-            size = int(size_text, 16)
-            if size == 0:
-                del buffer[: line_end + 2]
-                self._in_trailers = True
-                continue
-            end = line_end + 2 + size
-            if len(buffer) < end + 2:
-                return False
-            if buffer[end : end + 2] != _CRLF:
-                msg = "a chunk does not end with CRLF"
-                raise HTTPConnectionError(msg)
-            self._chunks.append(bytes(buffer[line_end + 2 : end]))
-            del buffer[: end + 2]
 
     def read_idle_for(self) -> float:
         return self.loop.time() - self._last_data
@@ -287,6 +264,8 @@ class ConnectionPool:
             Proxy-Authorization). TLS to an ``https://`` endpoint inside TLS to an
             ``https://`` proxy needs Python 3.11+.
         proxy_headers: Extra headers for the proxy (botocore's ``proxy_headers_for``).
+        max_response_bytes: A larger response (by its ``Content-Length`` or as its chunked
+            or close-delimited body arrives) fails its request and closes its connection.
     """
 
     def __init__(
@@ -300,6 +279,7 @@ class ConnectionPool:
         keepalive: float,
         proxy: str | None = None,
         proxy_headers: Mapping[str, str] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._endpoint = _endpoint(url)
         self._proxy = _endpoint(proxy) if proxy else None
@@ -307,7 +287,7 @@ class ConnectionPool:
         if (self._endpoint.tls or tls_proxy) and ssl_context is None:
             msg = "an https endpoint or proxy needs an SSL context"
             raise ValueError(msg)
-        if tls_proxy and self._endpoint.tls and not _TLS_IN_TLS:
+        if tls_proxy and self._endpoint.tls and not TLS_IN_TLS:
             msg = "an https endpoint through an https proxy needs Python 3.11 or later"
             raise ValueError(msg)
         self._ssl = ssl_context if self._endpoint.tls else None
@@ -315,8 +295,10 @@ class ConnectionPool:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._keepalive = keepalive
+        self._max_response_bytes = max_response_bytes
         self._slots = asyncio.Semaphore(limit)
         self._idle: deque[_Connection] = deque()
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()  # idle or in use
         self._closed = False
         endpoint = self._endpoint
         authority = endpoint.host if ":" not in endpoint.host else f"[{endpoint.host}]"
@@ -402,10 +384,12 @@ class ConnectionPool:
 
     async def _connect(self) -> _Connection:
         try:
-            return await asyncio.wait_for(self._open_connection(), self._connect_timeout)
+            connection = await asyncio.wait_for(self._open_connection(), self._connect_timeout)
         except ssl.SSLError as error:
             msg = f"TLS with {self._authority} failed: {error}"
             raise HTTPConnectionError(msg) from error
+        self._open.add(connection)
+        return connection
 
     async def _open_connection(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -413,7 +397,7 @@ class ConnectionPool:
         tls_now = self._proxy_ssl if self._proxy is not None else self._ssl
         try:
             _, connection = await loop.create_connection(
-                lambda: _Connection(loop),
+                lambda: _Connection(loop, self._max_response_bytes),
                 peer.host,
                 peer.port,
                 ssl=tls_now,
@@ -437,7 +421,7 @@ class ConnectionPool:
             + self._proxy_lines
             + _CRLF
         )
-        connection = _Connection(loop)
+        connection = _Connection(loop, self._max_response_bytes)
         try:
             answer = await proxied.request(request, head_only=True)
             transport = None
@@ -461,13 +445,55 @@ class ConnectionPool:
         return self._closed
 
     async def close(self) -> None:
-        """Close the idle connections; those in use close when their request ends."""
+        """Close the idle connections; those in use close when their request ends.
+
+        Returns once their sockets are closed (a TLS connection that has not closed after
+        ``_CLOSE_WAIT`` seconds, its peer silent, is aborted).
+        """
         self._closed = True
+        closing: list[_Connection] = []
         while self._idle:
             connection = self._idle.pop()
-            if connection.transport is not None:
-                connection.transport.close()
+            connection.close()
+            closing.append(connection)
+        if not closing:
+            return
+        lost = [connection.lost for connection in closing]
+        _, pending = await asyncio.wait(lost, timeout=_CLOSE_WAIT)
+        if pending:
+            for connection in closing:
+                if not connection.lost.done():
+                    connection.abort()
+            await asyncio.wait(pending, timeout=_CLOSE_WAIT)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: let go of the inherited sockets without touching them.
+
+        Closing them through the loop would unregister them from the epoll set the child
+        shares with its parent (whose reads would then hang), and a shutdown would end the
+        parent's connections. Each descriptor is pointed at ``/dev/null`` instead: the
+        child no longer holds the parent's sockets, and the objects are never used again.
+        """
+        self._closed = True
+        descriptors = {connection.fd for connection in self._open if connection.fd >= 0}
+        for connection in self._open:
             connection.closed = True
+            connection.fd = -1
+        if not descriptors:
+            return
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            for fd in descriptors:
+                os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
 
-__all__ = ["ConnectionPool", "HTTPConnectionError", "HTTPResponse", "proxy_authorization"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "TLS_IN_TLS",
+    "ConnectionPool",
+    "HTTPConnectionError",
+    "HTTPResponse",
+    "proxy_authorization",
+]

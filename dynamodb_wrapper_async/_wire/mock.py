@@ -91,3 +91,6 @@ class MockSender:
     async def aclose(self) -> None:
         """Mark the sender closed."""
         self.closed = True
+
+    def forget_after_fork(self) -> None:
+        """Nothing to let go of: the sender holds no connection."""

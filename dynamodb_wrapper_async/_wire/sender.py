@@ -38,3 +38,11 @@ class Sender(Protocol):
     async def aclose(self) -> None:
         """Close the connections; the sender is not used again."""
         ...
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: let go of the parent's connections without closing them.
+
+        Nothing may be sent on, shut down or unregistered from the parent's event loop
+        (whose epoll set the child shares); the sender is not used again.
+        """
+        ...

@@ -26,8 +26,9 @@ from botocore.utils import get_environ_proxies
 from .._json import encode_request
 from .._types import Response
 from ..config import DynamoDBConfig
+from ..exceptions import DynamoDBWrapperError
 from .answers import idempotent_members, read_answer
-from .http import ConnectionPool
+from .http import TLS_IN_TLS, ConnectionPool
 from .sigv4 import Signer
 
 __all__ = ["Transport", "open_transport"]
@@ -42,12 +43,10 @@ class Transport:
     """The production ``Sender``: every operation to one DynamoDB endpoint over one pool.
 
     Holds the credentials provider, never frozen keys: each request asks it for current
-    credentials, so refreshable credentials refresh as they do inside botocore. ``owner`` is
-    the aioboto3 client context that resolved the endpoint and credentials; it is exited
-    when the transport closes.
+    credentials, so refreshable credentials refresh as they do inside botocore.
     """
 
-    __slots__ = ("_credentials", "_owner", "_pool", "_region", "_signer", "endpoint_url")
+    __slots__ = ("_credentials", "_pool", "_region", "_signer", "endpoint_url")
 
     def __init__(
         self,
@@ -56,13 +55,11 @@ class Transport:
         region: str,
         credentials: Any,
         pool: ConnectionPool,
-        owner: Any = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self._region = region
         self._credentials = credentials
         self._pool = pool
-        self._owner = owner
         # The Host header and canonical path botocore's signer would derive from the URL,
         # derived once by it; the Host header is sent as signed.
         blank = AWSRequest(method="POST", url=endpoint_url)
@@ -108,12 +105,12 @@ class Transport:
         return headers
 
     async def aclose(self) -> None:
-        """Close the connections and the aioboto3 client that resolved the settings."""
-        try:
-            await self._pool.close()
-        finally:
-            if self._owner is not None:
-                await self._owner.__aexit__(None, None, None)
+        """Close the connections."""
+        await self._pool.close()
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: let go of the parent's connections without closing them."""
+        self._pool.forget_after_fork()
 
 
 def _ssl_context(session: Any) -> ssl.SSLContext:
@@ -126,19 +123,26 @@ def _ssl_context(session: Any) -> ssl.SSLContext:
     return context
 
 
-async def open_transport(
-    config: DynamoDBConfig, session: Any, client: Any, owner: Any = None
-) -> Transport:
+async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> Transport:
     """Open a transport with ``client``'s endpoint, region and credentials.
 
     ``session`` is the aioboto3 session that made ``client``; its credential chain (keys,
     profile, environment, instance role, refreshable) is asked for credentials per request.
-    ``client`` itself sends nothing; ``owner``, its context manager, is exited on close.
+    ``client`` itself sends nothing, and is not needed once this returns.
+
+    Raises:
+        DynamoDBWrapperError: The endpoint is ``https://`` and its proxy too, on Python 3.10.
     """
     endpoint_url: str = client.meta.endpoint_url
     proxy = ProxyConfiguration(proxies=get_environ_proxies(endpoint_url)).proxy_url_for(
         endpoint_url
     )
+    if endpoint_url.startswith("https:") and (proxy or "").startswith("https:") and not TLS_IN_TLS:
+        msg = (
+            f"the https endpoint {endpoint_url} through an https proxy needs Python 3.11 or "
+            "later (TLS inside TLS); use an http:// proxy or a newer Python"
+        )
+        raise DynamoDBWrapperError(msg, operation="connect")
     https = endpoint_url.startswith("https:") or (proxy or "").startswith("https:")
     proxy_headers = ProxyConfiguration().proxy_headers_for(proxy) if proxy else None
     credentials = await session.get_credentials()
@@ -151,11 +155,11 @@ async def open_transport(
         keepalive=_KEEPALIVE_SECONDS,
         proxy=proxy,
         proxy_headers=proxy_headers,
+        max_response_bytes=config.max_response_bytes,
     )
     return Transport(
         endpoint_url=endpoint_url,
         region=client.meta.region_name,
         credentials=credentials,
         pool=pool,
-        owner=owner,
     )

@@ -2,6 +2,7 @@
 
 from ._base import Filters as Filters
 from ._base import ReadApi as ReadApi
+from ._transactions import TransactGet as TransactGet
 from .pipeline_config import PipelineConfigReadApi as PipelineConfigReadApi
 from .pipeline_run_logs import PipelineRunLogsReadApi as PipelineRunLogsReadApi
 from .table_config import TableConfigReadApi as TableConfigReadApi
@@ -12,4 +13,5 @@ __all__ = [
     "PipelineRunLogsReadApi",
     "ReadApi",
     "TableConfigReadApi",
+    "TransactGet",
 ]

@@ -13,11 +13,12 @@ from .._engine.batch import batch_get_items
 from .._expressions import ExpressionBuilder
 from .._schema import IndexSchema
 from .._stream import ItemStream
-from .._table_api import ModelT, TableApi
+from .._table_api import KeyInput, ModelT, TableApi
 from .._tokens import query_scope
 from ..exceptions import ItemNotFoundError, ValidationError
 from ..models import ViewModel
 from ._paging import PageRequest, collect_page, iterate_pages, parallel_pages
+from ._transactions import TransactGet, transact_get
 
 ViewT = TypeVar("ViewT", bound=ViewModel)
 
@@ -104,6 +105,37 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             extra,
             lambda page: view.validate_many(map(decode_item, page)),
         )
+
+    # ------------------------------------------------------------------ transactional reads
+    def get_action(self, key: KeyInput, *, projection: Sequence[str] | None = None) -> TransactGet:
+        """Return one read of a transactional read (see :meth:`transact_get`).
+
+        ``key`` is a partition key value, a ``(partition, sort)`` tuple or a mapping of the
+        key fields; ``projection`` names the fields to fetch (validated against the model;
+        the key fields come too).
+        """
+        wire_key, plain_key = self._key_from(key)
+        builder = ExpressionBuilder(self.schema)
+        params: dict[str, Any] = {"TableName": self.table_name, "Key": wire_key}
+        if projection is not None:  # with the key, so each view says which item it is
+            params["ProjectionExpression"] = builder.projection(
+                projection, always=self.schema.key_names
+            )
+        params.update(builder.params())
+        return TransactGet(self.table_name, plain_key, params, self.view)
+
+    async def transact_get(self, gets: Iterable[TransactGet]) -> list[ViewModel | None]:
+        """Read up to 100 items (from any read APIs, any tables) as one consistent snapshot.
+
+        Returns one view per get, in order (each as its own API's view model), ``None``
+        where the item does not exist.
+
+        Raises:
+            ConflictError: Cancelled (e.g. a transaction was writing one of the items);
+                ``cancellation_reasons`` says why, per get.
+            ValidationError: Bad gets, before any request.
+        """
+        return await transact_get(self.config, gets)
 
     # ------------------------------------------------------------------ queries
     async def query_by_composite_key_range(

@@ -10,6 +10,7 @@ from typing import Any
 from boto3.dynamodb.conditions import ConditionBase
 
 from .._codec import decode_item
+from .._conflicts import restate_conflict
 from .._engine import gateway as _gateway
 from .._engine.batch import BatchResult, WriteRequest, batch_write
 from .._engine.progress import Progress, progress_reporter
@@ -17,7 +18,7 @@ from .._json import encode_part
 from .._table_api import KeyInput, ModelT
 from ..exceptions import ConflictError
 from ..utils import utc_now
-from ._requests import UpsertT, WriteRequests, restate_conflict
+from ._requests import UpsertT, WriteRequests
 from ._transactions import TransactAction, transact
 
 
@@ -89,7 +90,20 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             ConflictError: The condition or the version check failed.
             ValidationError: Unknown field, wrong type, key or server-managed field.
         """
-        now = utc_now()
+        return await self._update_at(
+            key, updates, utc_now(), condition_expression, expected_version
+        )
+
+    async def _update_at(
+        self,
+        key: KeyInput,
+        updates: Mapping[str, Any],
+        now: dt.datetime,
+        condition_expression: ConditionBase | None = None,
+        expected_version: int | None = None,
+    ) -> ModelT:
+        """:meth:`update`, stamping ``updated_at = now`` (a backfill chooses its stamp, to
+        recognise its own writes after a restart)."""
         params, plain_key = self._update_request(
             key, updates, condition_expression, expected_version, now
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar, cast
 
@@ -12,6 +12,7 @@ import pydantic
 from boto3.dynamodb.conditions import ConditionBase
 
 from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, encode_value
+from .._conflicts import restate_conflict
 from .._expressions import ExpressionBuilder
 from .._json import EncodedJSON, encode_part
 from .._table_api import KeyInput, ModelT, TableApi
@@ -384,25 +385,3 @@ def _adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter
     info = model.model_fields[name]
     single = pydantic.create_model(f"{model.__name__}_{name}", **{name: (info.annotation, info)})  # type: ignore[call-overload]
     return pydantic.TypeAdapter(single)
-
-
-def restate_conflict(
-    error: ConflictError,
-    message: str,
-    *,
-    operation: str,
-    table: str | None = None,
-    key: Mapping[str, Any] | None = None,
-    cancellation_reasons: Sequence[Mapping[str, Any]] | None = None,
-) -> ConflictError:
-    """Return DynamoDB's ``error`` restated for the caller's operation, keeping its context.
-
-    The AWS code, request id, retry count and stored item (or the given
-    ``cancellation_reasons``) stay; raise the result ``from error``.
-    """
-    reasons = error.cancellation_reasons if cancellation_reasons is None else cancellation_reasons
-    return ConflictError(
-        message, operation=operation, table=table, key=key, aws_code=error.aws_code,
-        request_id=error.request_id, retries=error.retries, item=error.item,
-        cancellation_reasons=reasons,
-    )  # fmt: skip

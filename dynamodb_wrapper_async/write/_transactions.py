@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .._conflicts import cancelled_transaction
 from .._engine import gateway as _gateway
 from ..config import DynamoDBConfig
 from ..exceptions import ConflictError, ValidationError
-from ._requests import restate_conflict
 
 __all__ = ["MAX_ACTIONS", "TransactAction", "transact"]
 
@@ -82,16 +82,5 @@ async def transact(
     except ConflictError as error:
         if not error.cancellation_reasons:
             raise
-        reasons = [
-            {**reason, "table": action.table, "key": dict(action.key)}
-            for reason, action in zip(error.cancellation_reasons, checked, strict=False)
-        ]
-        failed = [
-            f"#{n} {r['code']} on {r['table']}"
-            for n, r in enumerate(reasons)
-            if r.get("code") not in (None, "None")
-        ]
-        msg = f"transaction cancelled: {', '.join(failed) or 'no reason given'}"
-        raise restate_conflict(
-            error, msg, operation="transact_write", cancellation_reasons=reasons
-        ) from error
+        targets = [(action.table, action.key) for action in checked]
+        raise cancelled_transaction(error, "transact_write", targets) from error

@@ -49,6 +49,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from dynamodb_wrapper_async._wire import http as _http
 from dynamodb_wrapper_async._wire.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     ConnectionPool,
     HTTPConnectionError,
     HTTPResponse,
@@ -214,6 +215,7 @@ async def pooled(
     keepalive: float = 30.0,
     proxy: str | None = None,
     proxy_headers: Mapping[str, str] | None = None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> AsyncIterator[ConnectionPool]:
     pool = ConnectionPool(
         url,
@@ -224,6 +226,7 @@ async def pooled(
         keepalive=keepalive,
         proxy=proxy,
         proxy_headers=proxy_headers,
+        max_response_bytes=max_response_bytes,
     )
     try:
         yield pool
@@ -620,9 +623,9 @@ TRUNCATED = [  # the server sends this and closes
         id="closed-in-the-trailers",
     ),
 ]
-STATUS = "not an HTTP/1.x status line"
-LENGTH = "malformed Content-Length"
-CHUNK = "malformed chunk size"
+STATUS = "a malformed HTTP response: (Expected|Invalid status)"
+LENGTH = "a malformed HTTP response: Invalid character in Content-Length"
+CHUNK = "a malformed HTTP response: Invalid character in chunk size"
 MALFORMED = [  # the server sends this and keeps the connection open: the client must hang up
     pytest.param(b"HTTP/2 200 OK\r\n\r\n", STATUS, id="http2-status-line"),
     pytest.param(b"ICY 200 OK\r\n\r\n", STATUS, id="not-http"),
@@ -644,7 +647,7 @@ MALFORMED = [  # the server sends this and keeps the connection open: the client
     ),
     pytest.param(
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
-        "does not end with CRLF",
+        "Expected LF after chunk data",
         id="chunk-without-crlf",
     ),
     pytest.param(
@@ -674,6 +677,60 @@ MALFORMED = [  # the server sends this and keeps the connection open: the client
         CHUNK,
         id="chunk-size-underscore",
     ),
+    # what the hand-written parser took and llhttp refuses (issue 14: request smuggling and
+    # desynchronised keep-alive connections start with answers like these)
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nab\r\n0\r\n\r\n",
+        "Transfer-Encoding can't be present with Content-Length",
+        id="length-and-chunked",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        "Duplicate Content-Length",
+        id="two-lengths",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\nContent-Length: 2\r\n\r\nab",
+        "a malformed HTTP response",
+        id="folded-header",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-\x00A: one\r\nContent-Length: 2\r\n\r\nab",
+        "Invalid header token",
+        id="nul-in-header-name",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nab",
+        "Invalid header field char",
+        id="space-before-colon",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+        "an unsupported Transfer-Encoding: 'xchunked'",
+        id="xchunked",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nab",
+        "Chunk size overflow",
+        id="chunk-size-overflow",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1048577\r\n\r\nab",
+        "Content-Length 1048577 exceeds the 1048576-byte cap",
+        id="length-over-the-cap",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + (b"80000\r\n" + b"c" * 0x80000 + b"\r\n") * 3,
+        "body exceeds the 1048576-byte cap",
+        id="chunks-over-the-cap",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\n\r\n" + b"c" * (1024 * 1024 + 1),
+        "body exceeds the 1048576-byte cap",
+        id="close-delimited-over-the-cap",
+    ),
 ]
 
 
@@ -701,7 +758,10 @@ async def test_a_broken_answer_is_a_connection_error(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="asyncio")
     handler = _answer_once(answer, then_close=message == CLOSED)
-    async with serving(handler) as server, pooled(server.url(), read_timeout=5.0) as pool:
+    async with (
+        serving(handler) as server,
+        pooled(server.url(), read_timeout=5.0, max_response_bytes=1024 * 1024) as pool,
+    ):
         with pytest.raises(HTTPConnectionError, match=message) as caught:
             await pool.post(HEADERS, b"")
         assert isinstance(caught.value, ConnectionError)
@@ -709,6 +769,15 @@ async def test_a_broken_answer_is_a_connection_error(
             await until(lambda: server.closed_by_client == 1)  # the client hung up
     # refused cleanly, not by an exception escaping into the event loop
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_the_default_cap_refuses_a_length_over_64_mib() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\nab" % (64 * 1024 * 1024 + 1)
+    async with serving(_answer_once(answer, then_close=False)) as server:
+        async with pooled(server.url()) as pool:
+            with pytest.raises(HTTPConnectionError, match="exceeds the 67108864-byte cap"):
+                await pool.post(HEADERS, b"")
+        await until(lambda: server.closed_by_client == 1)  # the client hung up
 
 
 @pytest.mark.parametrize("ending", [b"", b"\r\n\r\n"], ids=["streaming", "in-one-piece"])
@@ -1044,6 +1113,24 @@ async def test_a_proxy_that_never_answers_connect_times_out(tls_files: TLSFiles)
 
 
 # ------------------------------------------------------------------ https proxies
+#: The pool's refusal of TLS inside TLS where asyncio cannot do it (Python 3.10)
+TLS_IN_TLS_REFUSED = r"^an https endpoint through an https proxy needs Python 3\.11 or later$"
+
+
+def assert_tls_in_tls_refused(url: str, proxy: str, ssl_context: ssl.SSLContext) -> None:
+    """On Python 3.10 the pool refuses TLS in TLS when it is made, naming the version."""
+    with pytest.raises(ValueError, match=TLS_IN_TLS_REFUSED):
+        ConnectionPool(
+            url,
+            limit=1,
+            ssl_context=ssl_context,
+            connect_timeout=1.0,
+            read_timeout=1.0,
+            keepalive=1.0,
+            proxy=proxy,
+        )
+
+
 def tls_proxy_url(proxy: Server) -> str:
     """The URL of a proxy listening with TLS, with credentials (``user``, ``p@ss``) in it."""
     assert proxy.ssl_context is not None
@@ -1083,6 +1170,16 @@ async def test_an_http_endpoint_through_an_https_proxy(tls_files: TLSFiles) -> N
 async def test_an_https_endpoint_through_an_https_proxy_is_tls_in_tls(
     tls_files: TLSFiles,
 ) -> None:
+    if not _http.TLS_IN_TLS:
+        async with (
+            serving(answering(ok()), server_tls(tls_files)) as target,
+            serving(forward_proxy(), server_tls(tls_files)) as proxy,
+        ):
+            assert_tls_in_tls_refused(
+                target.url("/path"), tls_proxy_url(proxy), client_tls(tls_files)
+            )
+            assert (proxy.accepted, target.accepted) == (0, 0)
+        return
     async with (
         serving(answering(ok(b"tls in tls")), server_tls(tls_files)) as target,
         serving(forward_proxy(), server_tls(tls_files)) as proxy,
@@ -1122,6 +1219,14 @@ async def test_an_https_proxy_with_an_untrusted_certificate_fails(
     tls_files: TLSFiles, endpoint_tls: bool
 ) -> None:
     untrusting = ssl.create_default_context()  # the system's CAs: not our self-signed one
+    if endpoint_tls and not _http.TLS_IN_TLS:
+        async with (
+            serving(answering(ok()), server_tls(tls_files)) as target,
+            serving(forward_proxy(), server_tls(tls_files)) as proxy,
+        ):
+            assert_tls_in_tls_refused(target.url(), tls_proxy_url(proxy), untrusting)
+            assert (proxy.accepted, target.accepted) == (0, 0)
+        return
     async with (
         serving(answering(ok()), server_tls(tls_files) if endpoint_tls else None) as target,
         serving(forward_proxy(), server_tls(tls_files)) as proxy,
@@ -1138,6 +1243,10 @@ async def test_an_https_proxy_with_an_untrusted_certificate_fails(
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_the_repr_of_a_pool_through_a_proxy_hides_its_credentials(scheme: str) -> None:
+    proxy = f"{scheme}://alice:s3cr%40t@127.0.0.1:3128"
+    if scheme == "https" and not _http.TLS_IN_TLS:  # the refusal names no credential
+        assert_tls_in_tls_refused("https://127.0.0.1:8000/", proxy, ssl.create_default_context())
+        return
     pool = ConnectionPool(
         "https://127.0.0.1:8000/",
         limit=1,
@@ -1145,7 +1254,7 @@ def test_the_repr_of_a_pool_through_a_proxy_hides_its_credentials(scheme: str) -
         connect_timeout=1.0,
         read_timeout=1.0,
         keepalive=1.0,
-        proxy=f"{scheme}://alice:s3cr%40t@127.0.0.1:3128",
+        proxy=proxy,
     )
     text = repr(pool)
     tls = " (TLS)" if scheme == "https" else ""
@@ -1155,7 +1264,7 @@ def test_the_repr_of_a_pool_through_a_proxy_hides_its_credentials(scheme: str) -
 
 
 def test_tls_in_tls_is_refused_before_python_3_11(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_http, "_TLS_IN_TLS", False)  # as on Python 3.10
+    monkeypatch.setattr(_http, "TLS_IN_TLS", False)  # as on Python 3.10
 
     def construct(url: str, proxy: str) -> ConnectionPool:
         return ConnectionPool(
@@ -1168,7 +1277,7 @@ def test_tls_in_tls_is_refused_before_python_3_11(monkeypatch: pytest.MonkeyPatc
             proxy=proxy,
         )
 
-    with pytest.raises(ValueError, match=r"Python 3\.11 or later"):
+    with pytest.raises(ValueError, match=TLS_IN_TLS_REFUSED):
         construct("https://127.0.0.1:1/", "https://127.0.0.1:3128")
     construct("http://127.0.0.1:1/", "https://127.0.0.1:3128")  # TLS to the proxy only
     construct("https://127.0.0.1:1/", "http://127.0.0.1:3128")  # TLS in a plain tunnel

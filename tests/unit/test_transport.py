@@ -41,9 +41,11 @@ from botocore.session import get_session
 from hypothesis import given, settings
 from multidict import CIMultiDict
 
-from dynamodb_wrapper_async import DynamoDBConfig, _codec
+from dynamodb_wrapper_async import DynamoDBConfig, PipelineConfigReadApi, _codec
 from dynamodb_wrapper_async import exceptions as exc
 from dynamodb_wrapper_async._json import encode_request
+from dynamodb_wrapper_async._wire import http as http_module
+from dynamodb_wrapper_async._wire import transport as transport_module
 from dynamodb_wrapper_async._wire.answers import DamagedResponseError, decode_response
 from dynamodb_wrapper_async._wire.errors import is_retryable, translate
 from dynamodb_wrapper_async._wire.pool import botocore_config, close_clients, get_sender
@@ -701,3 +703,33 @@ async def test_the_pooled_sender_is_the_transport_for_every_operation_and_hides_
     for text in [*texts, caplog.text]:
         assert SECRET not in text
         assert TOKEN not in text
+
+
+@pytest.mark.parametrize("tls_in_tls", [True, False], ids=["3.11+", "3.10"])
+async def test_an_https_endpoint_through_an_https_proxy_is_refused_clearly_on_3_10(
+    monkeypatch: pytest.MonkeyPatch, tls_in_tls: bool
+) -> None:
+    """Where asyncio cannot run TLS inside TLS, a call fails with our error, naming why."""
+    monkeypatch.setattr(transport_module, "TLS_IN_TLS", tls_in_tls)
+    monkeypatch.setattr(http_module, "TLS_IN_TLS", tls_in_tls)
+    monkeypatch.setenv("HTTPS_PROXY", "https://alice:pr0xy-pass@127.0.0.1:9")
+    config = DynamoDBConfig(
+        endpoint_url="https://127.0.0.1:9",
+        aws_access_key_id="AKIDPROXIED",
+        aws_secret_access_key=SECRET,
+        max_retries=0,
+        connect_timeout=1,
+    )
+    with pytest.raises(exc.DynamoDBWrapperError) as caught:
+        await PipelineConfigReadApi(config).get_by_id("x")
+    await close_clients(config)
+    if tls_in_tls:  # nobody listens on port 9: the proxy cannot be reached
+        assert isinstance(caught.value, exc.ConnectionError)
+    else:
+        assert type(caught.value) is exc.DynamoDBWrapperError
+        assert str(caught.value).startswith(
+            "the https endpoint https://127.0.0.1:9 through an https proxy needs Python 3.11"
+        )
+        assert caught.value.operation == "connect"
+    for secret in ("alice", "pr0xy-pass", SECRET):
+        assert secret not in str(caught.value)

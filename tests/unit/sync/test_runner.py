@@ -203,3 +203,43 @@ def test_calls_work_with_the_loop_in_debug_mode_or_not(debug: bool) -> None:
 
 async def _raise(error: BaseException) -> None:
     raise error
+
+
+def _uvloop_loop() -> asyncio.AbstractEventLoop:
+    uvloop = pytest.importorskip("uvloop")  # a dev dependency
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_the_caller_thread_creates_the_task_only_on_asyncios_own_loop(kind: str) -> None:
+    """Before 3.12, a call's task is made in the caller's thread only on asyncio's loop.
+
+    uvloop's ``call_soon`` starts a libuv handle, which only the loop's thread may do: there
+    the task is created by a callback on the loop. The loop is held busy while the call is
+    submitted, so where the task was made shows.
+    """
+    loop = asyncio.SelectorEventLoop() if kind == "asyncio" else _uvloop_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    busy, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        busy.set()
+        release.wait()
+
+    try:
+        loop.call_soon_threadsafe(hold)
+        busy.wait()
+        call = _runner._Call(double(4), contextvars.copy_context(), loop)
+        call.submit()
+        made_by_caller = call.task is not None
+        release.set()
+        assert call.result() == 8
+        assert made_by_caller is (kind == "asyncio" and not _runner._EAGER_TASKS)
+    finally:
+        release.set()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -1,0 +1,9 @@
+"""Resumable backfills: transform every item of a table, exactly once, with a checkpoint."""
+
+from ._checkpoint import CheckpointStore as CheckpointStore
+from ._checkpoint import FileCheckpoint as FileCheckpoint
+from ._run import BackfillResult as BackfillResult
+from ._run import Transform as Transform
+from ._run import backfill as backfill
+
+__all__ = ["BackfillResult", "CheckpointStore", "FileCheckpoint", "Transform", "backfill"]
