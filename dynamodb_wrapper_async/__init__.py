@@ -51,6 +51,7 @@ from .read import TransactGet as TransactGet
 from .tables import TableInfo as TableInfo
 from .tables import create_tables as create_tables
 from .tables import delete_tables as delete_tables
+from .write import Delete as Delete
 from .write import PipelineConfigWriteApi as PipelineConfigWriteApi
 from .write import PipelineRunLogsWriteApi as PipelineRunLogsWriteApi
 from .write import TableConfigWriteApi as TableConfigWriteApi
@@ -67,6 +68,7 @@ __all__ = [
     "CheckpointStore",
     "ConflictError",
     "ConnectionError",
+    "Delete",
     "DynamoDBConfig",
     "DynamoDBWrapperError",
     "DynamoModel",

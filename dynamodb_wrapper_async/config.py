@@ -69,8 +69,10 @@ class DynamoDBConfig(ValidatedModel):
         read_timeout: Seconds to wait for a response before the attempt counts as failed.
         max_response_bytes: A larger HTTP response is refused (its connection closed) instead
             of buffered; the default is well above DynamoDB's largest answer.
-        max_retries: Retries of throttled, 5xx or broken requests, after the first attempt.
-        retry_deadline: Seconds one call may spend retrying, in total.
+        max_retries: Consecutive retries without progress (throttled, 5xx or broken requests,
+            batch answers that processed nothing) before a call gives up; an answer that
+            got part of a batch chunk through starts the count again.
+        retry_deadline: Seconds one call (one batch chunk) may spend, retries included.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -89,7 +91,7 @@ class DynamoDBConfig(ValidatedModel):
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
-    max_retries: int = Field(default=10, ge=0, le=100)
+    max_retries: int = Field(default=40, ge=0, le=100)
     retry_deadline: float = Field(default=60.0, gt=0)
 
     @field_validator("region_name")

@@ -8,6 +8,7 @@ running loop in the calling thread), from many threads and in forked PySpark wor
 """
 
 from dynamodb_wrapper_async import BatchResult as BatchResult
+from dynamodb_wrapper_async import Delete as Delete
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async import TransactGet as TransactGet
@@ -60,6 +61,7 @@ __all__ = [
     "Capacity",
     "ConflictError",
     "ConnectionError",
+    "Delete",
     "DynamoDBConfig",
     "DynamoDBWrapperError",
     "DynamoModel",

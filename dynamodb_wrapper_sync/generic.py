@@ -50,6 +50,7 @@ class WriteApi(Facade[core.WriteApi[Any, Any]], Generic[ModelT, UpsertT]):
     delete = blocking(core.WriteApi.delete)
     batch_upsert = blocking(core.WriteApi.batch_upsert)
     batch_delete = blocking(core.WriteApi.batch_delete)
+    batch_write = blocking(core.WriteApi.batch_write)
     transact_write = blocking(core.WriteApi.transact_write)
     create_action = passthrough(core.WriteApi.create_action)
     update_action = passthrough(core.WriteApi.update_action)

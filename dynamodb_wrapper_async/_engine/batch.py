@@ -1,11 +1,15 @@
-"""The batch engine: 25-item writes and 100-key reads, concurrent, retried, nothing dropped.
+"""The batch engine: 25-item writes and 100-key reads, concurrent, retried, in order per key.
 
-A fixed pool of worker tasks pulls chunks from one shared iterator, so memory stays bounded
-however long the input is, and no task is created per chunk. Each chunk is deduplicated by key
-(last wins). Whole-request failures are retried by the gateway; ``UnprocessedItems`` and
-``UnprocessedKeys`` are retried here with backoff; both draw on one retry budget per chunk
-(one count, one deadline). What is still not done after the retries is raised with exactly
-those items or keys.
+Writes: a fixed pool of worker tasks, run in one anyio task group, pulls chunks from one
+shared iterator, so memory stays bounded however long the input is, no task is created per
+chunk, and a failure or a cancellation in one worker stops and awaits all the others. A
+``_Sequencer`` puts each item in a chunk so that a key's writes apply in stream order: a later
+item for a key replaces the earlier one in the chunk being filled, and supersedes one in a
+chunk already sent (that one is never sent again; if a request holding it is in flight, the
+later item's chunk waits for that request's answer first). Every attempt, failed request or
+``UnprocessedItems``, is retried here on one budget per chunk: ``max_retries`` bounds the
+attempts in a row that got nothing through, the deadline bounds the chunk. What is still not
+written after the retries is raised with exactly those items.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+import anyio
+from anyio.abc import TaskGroup
 
 from .._codec import decode_value
 from .._json import EncodedJSON
@@ -31,15 +38,23 @@ WRITE_CHUNK = 25
 READ_CHUNK = 100
 
 T = TypeVar("T")
+Key = tuple[Any, ...]
+
+#: Failures a retry may cure (ours subclasses the builtin ConnectionError).
+_CURABLE = (RetryableError, ConnectionError)
 
 
 @dataclass
 class BatchResult:
     """Counts of a finished batch.
 
+    Every item of the input is counted once: ``processed + duplicates`` plus the items a
+    ``BatchWriteError`` names is the number of items given.
+
     Attributes:
-        processed: Items written or deleted (after removing duplicates).
-        duplicates: Items dropped because a later item in the same chunk had the same key.
+        processed: Items written or deleted.
+        duplicates: Items superseded by a later item with the same key before they were
+            written (dropped from their chunk, or never sent again after a partial answer).
         retries: Retries of unprocessed items and failed requests, summed over chunks.
         lowest_concurrency: The fewest requests allowed in flight while throttled (equal
             to ``max_concurrency`` when nothing was throttled).
@@ -51,9 +66,9 @@ class BatchResult:
     lowest_concurrency: int = 0
 
 
-@dataclass
+@dataclass(eq=False, slots=True)
 class WriteRequest(Generic[T]):
-    """One item of a batch write: its key (for dedupe and errors), the request, the input.
+    """One item of a batch write: its key (for ordering and errors), the request, the input.
 
     The request (a PutRequest or DeleteRequest) is encoded as JSON when the item is read from
     the input: the encoding is done once however often the item is retried, and the item's
@@ -61,10 +76,71 @@ class WriteRequest(Generic[T]):
     the item waits for its chunk.
     """
 
-    key: tuple[Any, ...]
+    key: Key
     request: EncodedJSON
     original: T
     key_names: tuple[str, ...]
+    #: A later item of the stream has the same key: this one must not be sent again.
+    superseded: bool = field(default=False, repr=False)
+    #: Set when a request that may hold an earlier write of this key has been answered.
+    after: asyncio.Event | None = field(default=None, repr=False)
+    chunk: _Chunk[T] | None = field(default=None, repr=False)
+
+
+class _Chunk(Generic[T]):
+    """Up to 25 requests with distinct keys, and what its sending must wait for."""
+
+    __slots__ = ("absorbed", "in_flight", "requests", "waits")
+
+    def __init__(self) -> None:
+        self.requests: dict[Key, WriteRequest[T]] = {}
+        #: Items replaced inside this chunk by a later item with the same key.
+        self.absorbed = 0
+        #: Set while one of this chunk's requests is on the wire; set() when it is answered.
+        self.in_flight: asyncio.Event | None = None
+        #: Answers of earlier requests (holding earlier writes of our keys) to wait for.
+        self.waits: set[asyncio.Event] = set()
+
+    @property
+    def size(self) -> int:
+        """Items of the input this chunk settles (duplicates it absorbed included)."""
+        return len(self.requests) + self.absorbed
+
+
+class _Sequencer(Generic[T]):
+    """Keeps a key's writes in stream order: one unsettled request per key, O(1) per item.
+
+    ``latest`` holds the newest request of each key whose chunk has not settled, so its size
+    is bounded by the chunks in flight (``max_concurrency + 1`` times 25).
+    """
+
+    def __init__(self) -> None:
+        self.latest: dict[Key, WriteRequest[T]] = {}
+
+    def add(self, chunk: _Chunk[T], request: WriteRequest[T]) -> None:
+        """Put ``request`` in ``chunk`` (being filled), superseding an earlier one of its key."""
+        earlier = self.latest.get(request.key)
+        if earlier is not None and earlier.chunk is not None:
+            earlier.superseded = True
+            # The earlier write may be on the wire (wait for that request's answer), or be
+            # waiting itself for an older request of this key that is (wait for that one).
+            request.after = earlier.chunk.in_flight or earlier.after
+            if earlier.chunk is chunk:
+                del chunk.requests[request.key]  # re-added below: last wins
+                chunk.absorbed += 1
+        if request.after is not None:
+            chunk.waits.add(request.after)
+        request.chunk = chunk
+        chunk.requests[request.key] = request
+        self.latest[request.key] = request
+
+    def settled(self, chunk: _Chunk[T]) -> None:
+        """Forget the keys of a chunk that is done (unless a later item took them over)."""
+        for key, request in chunk.requests.items():
+            if self.latest.get(key) is request:
+                del self.latest[key]
+            request.chunk = None
+            request.after = None
 
 
 @dataclass
@@ -75,32 +151,25 @@ class _Failures(Generic[T]):
 
 
 async def _chunks(
-    source: Iterable[WriteRequest[T]] | AsyncIterable[WriteRequest[T]], size: int
-) -> AsyncGenerator[list[WriteRequest[T]], None]:
-    chunk: list[WriteRequest[T]] = []
+    source: Iterable[WriteRequest[T]] | AsyncIterable[WriteRequest[T]],
+    sequencer: _Sequencer[T],
+) -> AsyncGenerator[_Chunk[T], None]:
+    chunk: _Chunk[T] = _Chunk()
     if isinstance(source, AsyncIterable):
         async for request in source:
-            chunk.append(request)
-            if len(chunk) == size:
+            sequencer.add(chunk, request)
+            if len(chunk.requests) == WRITE_CHUNK:
                 yield chunk
-                chunk = []
+                chunk = _Chunk()
     else:
         for request in source:
-            chunk.append(request)
-            if len(chunk) == size:
+            sequencer.add(chunk, request)
+            if len(chunk.requests) == WRITE_CHUNK:
                 yield chunk
-                chunk = []
+                chunk = _Chunk()
                 await asyncio.sleep(0)  # let workers run between chunks of a sync source
-    if chunk:
+    if chunk.requests:
         yield chunk
-
-
-def _dedupe(chunk: Sequence[WriteRequest[T]]) -> tuple[list[WriteRequest[T]], int]:
-    latest: dict[tuple[Any, ...], WriteRequest[T]] = {}
-    for request in chunk:
-        latest.pop(request.key, None)
-        latest[request.key] = request
-    return list(latest.values()), len(chunk) - len(latest)
 
 
 async def batch_write(
@@ -112,6 +181,9 @@ async def batch_write(
 ) -> BatchResult:
     """Write ``requests`` (PutRequest/DeleteRequest dicts) in concurrent 25-item chunks.
 
+    A key's writes are applied in the order of ``requests``, whatever the concurrency and the
+    retries. A cancelled call stops every worker and returns only once they have stopped.
+
     Raises:
         BatchWriteError: Some items were not written after every retry; it carries exactly
             those originals (``unprocessed_items``) and their keys.
@@ -119,31 +191,44 @@ async def batch_write(
     result = BatchResult()
     limit = AdaptiveLimit(config.max_concurrency)
     failures: _Failures[T] = _Failures()
-    chunks = _chunks(requests, WRITE_CHUNK)
+    sequencer: _Sequencer[T] = _Sequencer()
+    chunks = _chunks(requests, sequencer)
     lock = asyncio.Lock()
+    crashed: list[BaseException] = []
 
-    async def next_chunk() -> list[WriteRequest[T]] | None:
+    async def next_chunk() -> _Chunk[T] | None:
         async with lock:
             return await anext(chunks, None)
 
-    async def worker() -> None:
-        while (chunk := await next_chunk()) is not None:
-            unique, duplicates = _dedupe(chunk)
-            result.duplicates += duplicates
-            done, retries, left, cause = await _write_chunk(config, table, unique, limit)
-            result.processed += done
-            result.retries += retries
-            if left:
-                failures.items.extend(request.original for request in left)
-                failures.keys.extend(dict(zip(r.key_names, r.key, strict=True)) for r in left)
-                failures.cause = failures.cause or cause
-            if progress is not None:
-                progress(len(chunk))
+    async def work(chunk: _Chunk[T]) -> None:
+        done, duplicates, retries, left, cause = await _write_chunk(config, table, chunk, limit)
+        sequencer.settled(chunk)
+        result.processed += done
+        result.duplicates += duplicates
+        result.retries += retries
+        if left:
+            failures.items.extend(request.original for request in left)
+            failures.keys.extend(dict(zip(r.key_names, r.key, strict=True)) for r in left)
+            failures.cause = failures.cause or cause
+        if progress is not None:
+            progress(chunk.size)
+
+    async def worker(group: TaskGroup) -> None:
+        try:
+            while (chunk := await next_chunk()) is not None:
+                await work(chunk)
+        except Exception as error:  # noqa: BLE001 - bad input, a callback's error: stop them all
+            crashed.append(error)
+            group.cancel_scope.cancel()
 
     try:
-        await asyncio.gather(*(worker() for _ in range(config.max_concurrency)))
+        async with anyio.create_task_group() as group:
+            for _ in range(config.max_concurrency):
+                group.start_soon(worker, group)
     finally:
         await chunks.aclose()
+    if crashed:
+        raise crashed[0]
     result.lowest_concurrency = limit.lowest
     if failures.items:
         msg = (
@@ -163,39 +248,74 @@ async def batch_write(
 
 
 async def _write_chunk(
-    config: DynamoDBConfig, table: str, chunk: list[WriteRequest[T]], limit: AdaptiveLimit
-) -> tuple[int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
-    """Write one chunk; return (written, retries, not written, last error)."""
+    config: DynamoDBConfig, table: str, chunk: _Chunk[T], limit: AdaptiveLimit
+) -> tuple[int, int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
+    """Write one chunk; return (written, superseded, retries, not written, last error)."""
+    for answered in chunk.waits:
+        await answered.wait()
+    chunk.waits.clear()
     budget = RetryBudget(_gateway.retry_policy(config))
-    pending = chunk
+    pending = list(chunk.requests.values())
+    written = 0
+    cause: DynamoDBWrapperError | None = None
     while True:
-        try:
-            async with limit:
-                response = await _gateway.call(
+        async with limit:
+            # No await between dropping what was superseded and marking the chunk in flight:
+            # a later item of the same key either sees it superseded or waits for this answer.
+            pending = _unsuperseded(pending)
+            if not pending:
+                break
+            in_flight = chunk.in_flight = asyncio.Event()
+            try:
+                response: Response | None = await _gateway.call(
                     config,
                     "BatchWriteItem",
                     {"RequestItems": {table: [request.request for request in pending]}},
                     table=table,
-                    on_retry=limit.throttled,
+                    retry=False,
                     budget=budget,
                 )
-        except DynamoDBWrapperError as error:
-            if isinstance(error, RetryableError):
-                limit.throttled()
-            return len(chunk) - len(pending), budget.attempts, pending, error
-        unprocessed = response.get("UnprocessedItems", {}).get(table, [])
-        if not unprocessed:
-            limit.succeeded()
-            return len(chunk), budget.attempts, [], None
-        limit.throttled()
-        if len(unprocessed) < len(pending):
-            budget.made_progress()
-        pending = _match(pending, unprocessed)
+            except DynamoDBWrapperError as error:
+                if not isinstance(error, _CURABLE):
+                    return _outcome(chunk, written, budget, _unsuperseded(pending), error)
+                cause, response = error, None
+            finally:
+                chunk.in_flight = None
+                in_flight.set()
+        if response is not None:
+            unprocessed = response.get("UnprocessedItems", {}).get(table, [])
+            if not unprocessed:
+                limit.succeeded()
+                written += len(pending)
+                break
+            left = _match(pending, unprocessed)
+            if len(left) < len(pending):
+                written += len(pending) - len(left)
+                budget.made_progress()
+            pending, cause = left, None
+        limit.throttled()  # a failed request or unprocessed items: DynamoDB is throttling
         delay = budget.next_delay()
         if delay is None:
-            return len(chunk) - len(pending), budget.attempts, pending, None
-        logger.debug("retrying %d unprocessed items on %s", len(pending), table)
+            return _outcome(chunk, written, budget, _unsuperseded(pending), cause)
+        logger.debug("retrying %d items on %s (retry %d)", len(pending), table, budget.attempts)
         await asyncio.sleep(delay)
+    return _outcome(chunk, written, budget, [], None)
+
+
+def _unsuperseded(requests: list[WriteRequest[T]]) -> list[WriteRequest[T]]:
+    return [request for request in requests if not request.superseded]
+
+
+def _outcome(
+    chunk: _Chunk[T],
+    written: int,
+    budget: RetryBudget,
+    left: list[WriteRequest[T]],
+    cause: DynamoDBWrapperError | None,
+) -> tuple[int, int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
+    """(written, superseded, retries, not written, last error): the superseded are what the
+    chunk settles (duplicates it absorbed included) but did not write and does not report."""
+    return written, chunk.size - written - len(left), budget.attempts, left, cause
 
 
 def _match(
@@ -234,7 +354,8 @@ async def batch_get_items(
     of items is converted by ``convert`` (a page in, a list out) as it arrives, so raw
     responses do not pile up (holding them all made the garbage collector walk them again and
     again). Every chunk runs to its end even if another fails, so the error names every key
-    that was not read.
+    that was not read. The chunks run in one anyio task group: a cancelled call returns only
+    once every chunk has stopped.
 
     Raises:
         RetryableError: Keys were not read after every retry; ``unprocessed_keys`` holds
@@ -247,17 +368,27 @@ async def batch_get_items(
     unread: list[Item] = []
     causes: list[DynamoDBWrapperError] = []
 
-    async def read(chunk: list[Item]) -> None:
-        async with limit:
-            pending, cause = await _read_chunk(config, table, chunk, extra, found, convert)
+    crashed: list[BaseException] = []
+
+    async def read(chunk: list[Item], group: TaskGroup) -> None:
+        try:
+            async with limit:
+                pending, cause = await _read_chunk(config, table, chunk, extra, found, convert)
+        except Exception as error:  # noqa: BLE001 - e.g. a stored item ``convert`` refuses
+            crashed.append(error)
+            group.cancel_scope.cancel()
+            return
         unread.extend(pending)
         if cause is not None:
             causes.append(cause)
 
-    await asyncio.gather(*(read(chunk) for chunk in chunks))
-    curable = (RetryableError, ConnectionError)  # ours subclasses the builtin
+    async with anyio.create_task_group() as group:  # a cancelled call awaits every chunk
+        for chunk in chunks:
+            group.start_soon(read, chunk, group)
+    if crashed:
+        raise crashed[0]
     for cause in causes:
-        if not isinstance(cause, curable):
+        if not isinstance(cause, _CURABLE):
             raise cause
     if unread:
         msg = f"{len(unread)} of {len(keys)} keys of {table} were not read after the retries"

@@ -39,8 +39,9 @@ async def call(
 ) -> Response:
     """Send one DynamoDB request; retry throttling, 5xx and broken connections.
 
-    Retries use exponential backoff with full jitter, bounded by ``config.max_retries`` and
-    ``config.retry_deadline``. Every failure leaves as one of our exceptions, raised from the
+    Retries use exponential backoff with full jitter, bounded by ``config.max_retries``
+    (retries in a row) and ``config.retry_deadline`` (the whole call, from its start, on the
+    event loop's clock). Every failure leaves as one of our exceptions, raised from the
     botocore error. ``on_retry`` is told of each retried failure (the batch engine lowers its
     concurrency on it).
 
@@ -87,10 +88,10 @@ async def _call(
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
 ) -> Any:
+    budget = budget or RetryBudget(retry_policy(config))  # the deadline counts from here
     pooled = await get_sender(config)
     sender = pooled.sender
 
-    budget = budget or RetryBudget(retry_policy(config))
     slowest_attempt = config.connect_timeout + config.read_timeout
     while True:
         try:

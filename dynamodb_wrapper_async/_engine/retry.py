@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 class RetryPolicy:
     """How often and how long one call may retry.
 
-    ``max_retries`` counts retries after the first attempt; ``deadline`` bounds the whole call
-    in seconds, sleeps included. Delays follow "full jitter": uniform in
-    ``[0, min(max_delay, base_delay * 2**attempt)]``.
+    ``max_retries`` bounds consecutive retries without progress (for a single request every
+    retry is one; a batch chunk that got part of its items through starts counting again);
+    ``deadline`` bounds the whole call in seconds, sleeps included, progress or not. Delays
+    follow "full jitter": uniform in ``[0, min(max_delay, base_delay * 2**streak)]``, where
+    ``streak`` counts the retries since the last progress.
     """
 
-    max_retries: int = 10
+    max_retries: int = 40
     deadline: float = 60.0
     base_delay: float = 0.025
-    max_delay: float = 5.0
+    max_delay: float = 2.0
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Return the sleep before retry number ``attempt`` (0-based)."""
@@ -32,15 +34,28 @@ class RetryPolicy:
 _RNG = random.Random()  # noqa: S311 - jitter, not cryptography
 
 
+def loop_time() -> float:
+    """The running event loop's clock (monotonic; a test loop may run it fast), else monotonic.
+
+    Deadlines and the sleeps they bound are measured on the same clock, so a test can run
+    them on a virtual clock and a deadline is never judged on another clock than the sleep.
+    """
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
+
+
 @dataclass
 class RetryBudget:
-    """Tracks one call's retries against its policy, on a monotonic clock."""
+    """Tracks one call's retries against its policy, on the event loop's clock."""
 
     policy: RetryPolicy
-    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    clock: Callable[[], float] = field(default=loop_time, repr=False)
+    #: Every retry of the call, with or without progress (reported as ``retries``).
     attempts: int = 0
     started: float = -1.0
-    #: Retries since the last progress: the backoff grows with this, not with ``attempts``.
+    #: Retries since the last progress: bounded by ``max_retries``; the backoff grows with it.
     streak: int = 0
 
     def __post_init__(self) -> None:
@@ -53,7 +68,7 @@ class RetryBudget:
 
     def next_delay(self, rng: random.Random | None = None) -> float | None:
         """Return the sleep before the next retry, or None when the budget is spent."""
-        if self.attempts >= self.policy.max_retries:
+        if self.streak >= self.policy.max_retries:
             return None
         delay = self.policy.delay(self.streak, rng)
         if delay >= self.remaining:
@@ -63,7 +78,8 @@ class RetryBudget:
         return delay
 
     def made_progress(self) -> None:
-        """Restart the backoff (not the count or the deadline): part of a batch got through."""
+        """Part of a batch got through: restart the backoff and the count of retries without
+        progress (not the total count or the deadline)."""
         self.streak = 0
 
 
@@ -80,7 +96,7 @@ class AdaptiveLimit:
         maximum: int,
         *,
         cooldown: float = 0.1,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = loop_time,
     ) -> None:
         self.maximum = max(1, maximum)
         self.limit = self.maximum

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sized
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
@@ -21,6 +22,13 @@ from ..exceptions import ConflictError, ValidationError
 from ..utils import utc_now
 from ._requests import UpsertT, WriteRequests
 from ._transactions import TransactAction, transact
+
+
+@dataclass(frozen=True)
+class Delete:
+    """A delete in a mixed stream given to :meth:`WriteApi.batch_write`: ``Delete(key)``."""
+
+    key: KeyInput
 
 
 class WriteApi(WriteRequests[ModelT, UpsertT]):
@@ -227,8 +235,10 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         With ``keep_managed_fields=True`` the items are full models (``model``, not the
         DTO) written with their own ``created_at``, ``updated_at`` and ``version``, as when
         copying or restoring a table; each must carry valid values for those fields.
-        Duplicate keys within one 25-item chunk: the last wins. ``progress`` is a callback
-        given each chunk's item count, or True for a tqdm bar (when tqdm is installed).
+        A key's writes are applied in the order given, whatever the concurrency and the
+        retries: when a key repeats, the last item wins, and the earlier ones not yet written
+        are dropped and counted in ``duplicates``. ``progress`` is a callback given each
+        chunk's item count, or True for a tqdm bar (when tqdm is installed).
 
         Raises:
             BatchWriteError: Items that were not written after every retry, exactly.
@@ -236,17 +246,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 model with valid ``created_at``, ``updated_at`` and ``version``), naming it.
         """
         check_many(items, "items")
-        now = utc_now()
-        key_names = self.schema.key_names
-        values_of = self._kept_values if keep_managed_fields else self._stored_values
-
-        def request(position: int, item: Any) -> WriteRequest[Any]:
-            try:
-                encoded, key = self._put_request(values_of(item, now))
-            except ValidationError as error:
-                raise self._batch_refusal(error, position, item) from None
-            return WriteRequest(tuple(key.values()), encoded, item, key_names)
-
+        request = self._put_maker(keep_managed_fields=keep_managed_fields)
         with progress_reporter(progress, description="upsert", total=_size(items)) as report:
             return await batch_write(
                 self.config, self.table_name, _map(request, items), progress=report
@@ -260,24 +260,72 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
     ) -> BatchResult:
         """Delete many items by key, 25 per request; keys that do not exist are no-ops.
 
+        A key given twice is deleted once (the repeat is counted in ``duplicates``).
+
         Raises:
             BatchWriteError: Keys that were not deleted after every retry, exactly.
         """
         check_many(keys, "keys")
-        key_names = self.schema.key_names
-
-        def request(position: int, key: KeyInput) -> WriteRequest[KeyInput]:
-            try:
-                wire, plain = self._key_from(key)
-            except ValidationError as error:
-                raise self._batch_refusal(error, position, key) from None
-            encoded = encode_part({"DeleteRequest": {"Key": wire}})
-            return WriteRequest(tuple(plain.values()), encoded, key, key_names)
-
         with progress_reporter(progress, description="delete", total=_size(keys)) as report:
             return await batch_write(
-                self.config, self.table_name, _map(request, keys), progress=report
+                self.config, self.table_name, _map(self._delete_request_of, keys), progress=report
             )
+
+    async def batch_write(
+        self,
+        writes: Iterable[UpsertT | Delete] | AsyncIterable[UpsertT | Delete],
+        *,
+        progress: Progress = None,
+    ) -> BatchResult:
+        """Apply a mixed stream of puts (DTOs, stamped as :meth:`batch_upsert` stamps them)
+        and deletes (``Delete(key)``), 25 per request, many requests at once.
+
+        A key's writes are applied in the order given, whatever the concurrency and the
+        retries, so the table ends as if the stream had been applied one by one; writes of a
+        key superseded before they were sent are dropped and counted in ``duplicates``.
+
+        Raises:
+            BatchWriteError: Writes not applied after every retry, exactly (``Delete``
+                markers and DTOs as given).
+            ValidationError: A write is neither a valid DTO nor a ``Delete`` of a valid key.
+        """
+        check_many(writes, "writes")
+        put = self._put_maker(keep_managed_fields=False)
+
+        def request(position: int, write: Any) -> WriteRequest[Any]:
+            if isinstance(write, Delete):
+                made = self._delete_request_of(position, write.key)
+                return WriteRequest(made.key, made.request, write, made.key_names)
+            return put(position, write)
+
+        with progress_reporter(progress, description="write", total=_size(writes)) as report:
+            return await batch_write(
+                self.config, self.table_name, _map(request, writes), progress=report
+            )
+
+    def _put_maker(self, *, keep_managed_fields: bool) -> Callable[[int, Any], WriteRequest[Any]]:
+        """Return (position, item) -> its batch PutRequest, stamped with one ``now`` for the
+        whole batch; a refused item is named by its position and key."""
+        now = utc_now()
+        key_names = self.schema.key_names
+        values_of = self._kept_values if keep_managed_fields else self._stored_values
+
+        def request(position: int, item: Any) -> WriteRequest[Any]:
+            try:
+                encoded, key = self._put_request(values_of(item, now))
+            except ValidationError as error:
+                raise self._batch_refusal(error, position, item) from None
+            return WriteRequest(tuple(key.values()), encoded, item, key_names)
+
+        return request
+
+    def _delete_request_of(self, position: int, key: KeyInput) -> WriteRequest[KeyInput]:
+        try:
+            wire, plain = self._key_from(key)
+        except ValidationError as error:
+            raise self._batch_refusal(error, position, key) from None
+        encoded = encode_part({"DeleteRequest": {"Key": wire}})
+        return WriteRequest(tuple(plain.values()), encoded, key, self.schema.key_names)
 
 
 def _map(

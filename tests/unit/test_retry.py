@@ -95,15 +95,51 @@ async def test_adaptive_limit_bounds_requests_in_flight() -> None:
     assert peak == 1
 
 
-def test_progress_restarts_the_backoff_but_not_the_count_or_deadline() -> None:
-    budget = RetryBudget(RetryPolicy(max_retries=5, deadline=100, base_delay=1, max_delay=64))
+def test_progress_restarts_the_backoff_and_the_count_but_not_the_deadline() -> None:
+    clock = Clock()
+    budget = RetryBudget(
+        RetryPolicy(max_retries=3, deadline=100, base_delay=1, max_delay=64), clock=clock
+    )
     rng = random.Random(3)
     for _ in range(3):
         assert budget.next_delay(rng) is not None
     assert budget.attempts == budget.streak == 3
+    assert budget.next_delay(rng) is None  # three retries in a row without progress
     budget.made_progress()
     assert budget.streak == 0
-    assert budget.attempts == 3  # the count of retries still bounds the call
-    delays = [budget.next_delay(random.Random(seed)) for seed in (1, 2)]
-    assert all(d is not None and d <= 2 for d in delays)  # backoff from the start again
-    assert budget.next_delay(rng) is None  # max_retries=5 reached: 3 + 2
+    assert budget.attempts == 3  # the total is still reported
+    delays = [budget.next_delay(random.Random(seed)) for seed in (1, 2, 4)]
+    assert all(d is not None and d <= 4 for d in delays)  # backoff from the start again
+    assert budget.attempts == 6
+    assert budget.next_delay(rng) is None  # three more without progress
+    budget.made_progress()
+    clock.now = 100.0
+    assert budget.next_delay(rng) is None  # progress does not move the deadline
+
+
+def test_budget_and_limit_measure_time_on_the_running_loop() -> None:
+    """Deadlines are judged on the loop's clock, the clock the retry sleeps run on."""
+
+    class Loop(asyncio.SelectorEventLoop):
+        now = 1000.0
+
+        def time(self) -> float:
+            return self.now
+
+    async def check() -> None:
+        budget = RetryBudget(RetryPolicy(deadline=10))
+        loop.now += 9.5
+        assert budget.remaining == pytest.approx(0.5)
+        limit = AdaptiveLimit(8, cooldown=1.0)
+        limit.throttled()
+        limit.throttled()  # inside the cooldown on the loop's clock
+        assert limit.limit == 4
+        loop.now += 2
+        limit.throttled()
+        assert limit.limit == 2
+
+    loop = Loop()
+    try:
+        loop.run_until_complete(check())
+    finally:
+        loop.close()

@@ -7,15 +7,20 @@ DynamoDB Local, not through the proxy and not through the library).
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import boto3
 import pytest
+from _loop_lag import loop_lag
 from botocore.config import Config as BotocoreConfig
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from integration.faults._fault_proxy import (
     SERVER_ERRORS,
     THROTTLE_ERRORS,
@@ -27,6 +32,7 @@ from dynamodb_wrapper_async import (
     BatchWriteError,
     ConflictError,
     ConnectionError,
+    Delete,
     DynamoDBConfig,
     DynamoDBWrapperError,
     PipelineConfigReadApi,
@@ -43,10 +49,6 @@ from dynamodb_wrapper_async import (
 
 MakeConfig = Callable[..., DynamoDBConfig]
 T = TypeVar("T")
-
-#: How far past ``retry_deadline`` a call that fails fast (throttle, 5xx, reset) may end:
-#: the last attempt's round trip plus scheduling noise on a loaded 2-core machine.
-SLACK = 0.75
 
 THROTTLE_CODES = set(THROTTLE_ERRORS)
 SERVER_CODES = {code.rpartition("#")[2] for code, _ in SERVER_ERRORS.values()}
@@ -88,6 +90,11 @@ async def timed(call: Awaitable[T]) -> tuple[T | BaseException, float]:
     except Exception as error:
         outcome = error
     return outcome, time.monotonic() - started
+
+
+def overrun(elapsed: float, deadline: float) -> float:
+    """How far past ``deadline`` a call that took ``elapsed`` seconds ended (0 if not)."""
+    return max(0.0, elapsed - deadline)
 
 
 def scan_all(raw: Any, table_name: str, **params: Any) -> list[dict[str, Any]]:
@@ -163,22 +170,28 @@ def test_proxy_throttles_parse_as_dynamodb_errors(
 
 
 # ---------------------------------------------------------------------- 1. a big batch
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-async def test_50k_run_logs_survive_throttles_5xx_resets_and_partial_batches(
-    own_tables: DynamoDBConfig, proxy: FaultProxy, via_proxy: MakeConfig, raw_client: Any
-) -> None:
-    """20% throttled, 5% 5xx, 2% reset, 30% partial: every item stored once, counts exact.
-
-    ``max_retries=30``: a chunk gives up only after 31 partial answers (p = 0.3**31) or one
-    request failing 31 times in a row (p = 0.27**31), i.e. never in practice;
-    ``retry_deadline=60`` is far above the few seconds the unluckiest chunk takes.
-    """
-    count = 50_000
-    config = via_proxy(own_tables, max_retries=30, retry_deadline=60.0, read_timeout=20.0)
+def sustained_faults(proxy: FaultProxy) -> None:
+    """The fault mix of issue 13: 20% throttled, 5% 5xx, 2% reset, 30% partial batches."""
     proxy.configure(throttle=0.20, server_error=0.05, reset=0.02, partial=0.30)
 
-    result = await PipelineRunLogsWriteApi(config).batch_upsert(run_logs("p-50k", count))
+
+@pytest.mark.timeout(300)
+async def test_20k_run_logs_survive_sustained_faults_with_the_default_config(
+    own_tables: DynamoDBConfig, proxy: FaultProxy, via_proxy: MakeConfig, raw_client: Any
+) -> None:
+    """20% throttled, 5% 5xx, 2% reset, 30% partial, and the config as it comes (no retries
+    or deadline raised): every item stored once, counts exact.
+
+    A partial answer never forwards a whole chunk, so a chunk's last item gets nothing
+    through on 57% of its attempts; ``max_retries`` (40 attempts in a row without progress)
+    and ``retry_deadline`` (60 s per chunk) outlast that. About 18 s on the shared 2-core
+    machine with other sessions running.
+    """
+    count = 20_000
+    config = via_proxy(own_tables)  # only the endpoint changes: default retries and deadline
+    sustained_faults(proxy)
+
+    result = await PipelineRunLogsWriteApi(config).batch_upsert(run_logs("p-20k", count))
 
     assert result.processed == count
     assert result.duplicates == 0
@@ -194,30 +207,125 @@ async def test_50k_run_logs_survive_throttles_5xx_resets_and_partial_batches(
     assert stats.items_forwarded == count
 
     table_name = own_tables.table_name("pipeline_run_logs")
-
-    def count_items() -> int:
-        pages = raw_client.get_paginator("scan").paginate(
-            TableName=table_name, Select="COUNT", ConsistentRead=True
-        )
-        return sum(int(page["Count"]) for page in pages)
-
-    counted, items = await asyncio.gather(  # DynamoDB Local scans on both cores at once
-        asyncio.to_thread(count_items),
-        asyncio.to_thread(
-            scan_all,
-            raw_client,
-            table_name,
-            ProjectionExpression="run_id, pipeline_id, records_processed",
-        ),
+    items = await asyncio.to_thread(
+        scan_all,
+        raw_client,
+        table_name,
+        ProjectionExpression="run_id, pipeline_id, records_processed",
     )
-    assert counted == count
     keys = Counter((item["run_id"]["S"], item["pipeline_id"]["S"]) for item in items)
-    assert len(keys) == count
-    assert max(keys.values()) == 1
-    assert set(keys) == {(f"run-{n:06d}", "p-50k") for n in range(count)}
+    assert len(items) == len(keys) == count
+    assert set(keys) == {(f"run-{n:06d}", "p-20k") for n in range(count)}
     assert all(
         item["run_id"]["S"] == f"run-{int(item['records_processed']['N']):06d}" for item in items
     )
+
+
+# ---------------------------------------------------------------------- last write wins
+def repeated_runs(
+    pipeline_id: str, keys: int, repeats: int, fillers: int = 0
+) -> Iterator[PipelineRunLogUpsert]:
+    """``keys`` run ids repeated ``repeats`` times, interleaved (value n at position n), with
+    ``fillers`` distinct runs after each round of them (so chunks fill and run concurrently)."""
+    position = 0
+    for round_ in range(repeats):
+        for key in range(keys):
+            yield PipelineRunLogUpsert(
+                run_id=f"hot-{key}", pipeline_id=pipeline_id, records_processed=position
+            )
+            position += 1
+        for filler in range(fillers):
+            yield PipelineRunLogUpsert(
+                run_id=f"cold-{round_}-{filler}", pipeline_id=pipeline_id, records_processed=0
+            )
+
+
+@pytest.mark.parametrize("fillers", [0, 22])
+async def test_a_keys_last_write_wins_through_faults(
+    config: DynamoDBConfig,
+    proxy: FaultProxy,
+    via_proxy: MakeConfig,
+    raw_client: Any,
+    uid: str,
+    fillers: int,
+) -> None:
+    """Three keys repeated 1,000 times, interleaved (issue 13's stream): the server ends with
+    each key's last value, also when every chunk carries them among 22 other items, chunks
+    run concurrently, and requests are throttled, fail or come back partly unprocessed."""
+    faulty = via_proxy(config)
+    sustained_faults(proxy)
+
+    result = await PipelineRunLogsWriteApi(faulty).batch_upsert(
+        repeated_runs(uid, keys=3, repeats=1000, fillers=fillers)
+    )
+
+    table_name = config.table_name("pipeline_run_logs")
+    last = {}
+    for key in range(3):
+        item = stored_item(raw_client, table_name, {"run_id": f"hot-{key}", "pipeline_id": uid})
+        assert item is not None
+        last[key] = int(item["records_processed"]["N"])
+    assert last == {0: 2997, 1: 2998, 2: 2999}
+    assert result.processed + result.duplicates == 3000 + 1000 * fillers
+    assert result.processed >= 3 + 1000 * fillers
+    assert len(stored_runs(raw_client, config, uid)) == 3 + 1000 * fillers
+    if fillers:
+        assert proxy.stats().requests["BatchWriteItem"] > 1000  # many chunks, concurrently
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    length=st.integers(1, 400),
+    key_count=st.integers(1, 60),
+    delete_rate=st.sampled_from([0.0, 0.2]),
+    seed=st.integers(0, 2**32 - 1),
+)
+async def test_random_streams_end_as_if_applied_in_order_through_faults(
+    config: DynamoDBConfig,
+    proxy: FaultProxy,
+    via_proxy: MakeConfig,
+    raw_client: Any,
+    length: int,
+    key_count: int,
+    delete_rate: float,
+    seed: int,
+) -> None:
+    """Random mixed put/delete streams with repeated keys, through the fault proxy on
+    DynamoDB Local with the default config: the table ends as if applied one by one."""
+    pipeline_id = f"prop-{uuid.uuid4().hex[:10]}"
+    rng = random.Random(seed)
+    writes: list[PipelineRunLogUpsert | Delete] = []
+    expected: dict[str, int] = {}
+    for position in range(length):
+        run_id = f"run-{rng.randrange(key_count)}"
+        if rng.random() < delete_rate:
+            writes.append(Delete((run_id, pipeline_id)))
+            expected.pop(run_id, None)
+        else:
+            writes.append(
+                PipelineRunLogUpsert(
+                    run_id=run_id, pipeline_id=pipeline_id, records_processed=position
+                )
+            )
+            expected[run_id] = position
+    faulty = via_proxy(config)
+    sustained_faults(proxy)
+
+    result = await PipelineRunLogsWriteApi(faulty).batch_write(writes)
+
+    items = scan_all(
+        raw_client,
+        config.table_name("pipeline_run_logs"),
+        FilterExpression="pipeline_id = :p",
+        ExpressionAttributeValues={":p": {"S": pipeline_id}},
+    )
+    stored = {item["run_id"]["S"]: int(item["records_processed"]["N"]) for item in items}
+    assert stored == expected
+    assert result.processed + result.duplicates == length
 
 
 async def test_batch_result_counts_retries_of_failed_requests_and_unprocessed_items(
@@ -265,19 +373,23 @@ async def test_fault_on_every_request_fails_within_the_deadline(
     rates: dict[str, Any] = {fault: 1.0}
     proxy.configure(**rates)
 
-    (created, create_time), (batch, batch_time) = await asyncio.gather(
-        timed(PipelineConfigWriteApi(faulty).create_pipeline(pipeline(uid))),
-        timed(PipelineRunLogsWriteApi(faulty).batch_upsert(run_logs(uid, 100))),
-    )
+    async with loop_lag() as lag:
+        (created, create_time), (batch, batch_time) = await asyncio.gather(
+            timed(PipelineConfigWriteApi(faulty).create_pipeline(pipeline(uid))),
+            timed(PipelineRunLogsWriteApi(faulty).batch_upsert(run_logs(uid, 100))),
+        )
 
     assert isinstance(created, error_type), created
     assert created.aws_code in codes
     assert created.retries > 3
-    assert create_time <= deadline + SLACK
+    # The deadline is passed by no more than the loop lagged: one late timer for the single
+    # call; for the batch, whose four chunks start one after another as the items are
+    # encoded, the loop's lag in all.
+    assert overrun(create_time, deadline) <= lag.single_bound, (create_time, lag)
     assert isinstance(batch, BatchWriteError), batch
     assert isinstance(batch.__cause__, error_type)
     assert batch.aws_code in codes
-    assert batch_time <= deadline + SLACK
+    assert overrun(batch_time, deadline) <= lag.total_bound, (batch_time, lag)
     expected = {f"run-{n:06d}" for n in range(100)}
     assert len(batch.unprocessed_items) == 100
     assert {item.run_id for item in batch.unprocessed_items} == expected
@@ -301,10 +413,11 @@ async def test_partial_batches_then_throttling_name_exactly_the_unwritten_items(
     )
     source = list(run_logs(uid, 100))
 
-    outcome, elapsed = await timed(PipelineRunLogsWriteApi(faulty).batch_upsert(source))
+    async with loop_lag() as lag:
+        outcome, elapsed = await timed(PipelineRunLogsWriteApi(faulty).batch_upsert(source))
 
     assert isinstance(outcome, BatchWriteError), outcome
-    assert elapsed <= deadline + SLACK
+    assert overrun(elapsed, deadline) <= lag.total_bound, (elapsed, lag)
     stored = stored_runs(raw_client, config, uid)
     assert len(stored) == len(set(stored))
     assert 0 < len(stored) < 100
@@ -338,7 +451,10 @@ async def test_a_chunk_shares_one_deadline_between_unprocessed_items_and_failed_
         plan(hang=1.0, hang_seconds=3.0),
     )
 
-    outcome, elapsed = await timed(PipelineRunLogsWriteApi(faulty).batch_upsert(run_logs(uid, 25)))
+    async with loop_lag() as lag:
+        outcome, elapsed = await timed(
+            PipelineRunLogsWriteApi(faulty).batch_upsert(run_logs(uid, 25))
+        )
 
     assert isinstance(outcome, BatchWriteError), outcome
     assert proxy.stats().faults["partial_write"] == 1
@@ -346,7 +462,7 @@ async def test_a_chunk_shares_one_deadline_between_unprocessed_items_and_failed_
     assert {item.run_id for item in outcome.unprocessed_items} == {
         f"run-{n:06d}" for n in range(25)
     } - stored
-    assert elapsed <= deadline + SLACK
+    assert overrun(elapsed, deadline) <= lag.total_bound, (elapsed, lag)
 
 
 # ---------------------------------------------------------------------- 3. batch reads
@@ -381,10 +497,11 @@ async def test_batch_get_throttled_forever_names_every_unread_key(
     proxy.configure(throttle=1.0)
     keys = [(f"run-{n:06d}", uid) for n in range(50)]
 
-    outcome, elapsed = await timed(PipelineRunLogsReadApi(faulty).batch_get(keys))
+    async with loop_lag() as lag:
+        outcome, elapsed = await timed(PipelineRunLogsReadApi(faulty).batch_get(keys))
 
     assert isinstance(outcome, RetryableError), outcome
-    assert elapsed <= deadline + SLACK
+    assert overrun(elapsed, deadline) <= lag.single_bound, (elapsed, lag)
     assert outcome.aws_code in THROTTLE_CODES
     assert sorted(plain_key(key) for key in outcome.unprocessed_keys) == sorted(
         (uid, run_id) for run_id, _ in keys
@@ -404,8 +521,10 @@ async def test_batch_get_partial_forever_names_exactly_the_unread_keys(
 
     assert isinstance(outcome, RetryableError), outcome
     stats = proxy.stats()
-    assert stats.requests["BatchGetItem"] == 6  # the first attempt and 5 retries
-    assert stats.faults["partial_get"] == 6
+    # Each chunk retries until 5 answers in a row read nothing (an answer that read some keys
+    # starts the count again): at least the first attempt and 5 retries, all partial.
+    assert stats.requests["BatchGetItem"] >= 6
+    assert stats.faults["partial_get"] == stats.requests["BatchGetItem"]
     # A forwarded key is read (all 50 exist) and never sent again; the rest are unread.
     unread = {plain_key(key) for key in outcome.unprocessed_keys}
     assert len(unread) == len(outcome.unprocessed_keys) == 50 - stats.keys_forwarded
@@ -694,14 +813,16 @@ async def test_hung_connections_end_with_connection_errors_within_the_deadline(
         config, read_timeout=read_timeout, connect_timeout=1.0, retry_deadline=deadline
     )
     proxy.configure(hang=1.0, hang_seconds=3.0)
-    limit = deadline + SLACK
 
-    outcomes = await asyncio.gather(
-        timed(PipelineConfigReadApi(faulty).get_by_id(uid)),
-        timed(PipelineConfigWriteApi(faulty).create_pipeline(pipeline(uid))),
-        timed(PipelineRunLogsWriteApi(faulty).batch_upsert(run_logs(uid, 30))),
-        timed(PipelineRunLogsReadApi(faulty).batch_get([(f"run-{n:06d}", uid) for n in range(5)])),
-    )
+    async with loop_lag() as lag:
+        outcomes = await asyncio.gather(
+            timed(PipelineConfigReadApi(faulty).get_by_id(uid)),
+            timed(PipelineConfigWriteApi(faulty).create_pipeline(pipeline(uid))),
+            timed(PipelineRunLogsWriteApi(faulty).batch_upsert(run_logs(uid, 30))),
+            timed(
+                PipelineRunLogsReadApi(faulty).batch_get([(f"run-{n:06d}", uid) for n in range(5)])
+            ),
+        )
 
     (got, got_time), (created, create_time), (batch, batch_time), (read, read_time) = outcomes
     assert isinstance(got, ConnectionError), got
@@ -713,7 +834,8 @@ async def test_hung_connections_end_with_connection_errors_within_the_deadline(
     assert isinstance(batch.__cause__, ConnectionError)
     assert {item.run_id for item in batch.unprocessed_items} == {f"run-{n:06d}" for n in range(30)}
     for elapsed in (got_time, create_time, batch_time, read_time):
-        assert read_timeout < elapsed <= limit, [t for _, t in outcomes]
+        assert elapsed > read_timeout, [t for _, t in outcomes]
+        assert overrun(elapsed, deadline) <= lag.total_bound, ([t for _, t in outcomes], lag)
     assert proxy.stats().faults["hang"] >= 4 * 3
     assert proxy.stats().forwarded == {}
     assert stored_item(raw_client, config.table_name("pipeline_config"), {"pipeline_id": uid}) is (
