@@ -6,7 +6,8 @@ writes one buffer and parses one response: ~3.6 µs per written item at 25 items
 DynamoDB needs little of HTTP: a POST with a body, answered with a Content-Length body (a
 chunked or close-delimited body is read too), over kept-alive connections, TLS, and
 optionally a proxy, reached over HTTP or TLS (absolute-form requests for ``http://``
-endpoints, a CONNECT tunnel for ``https://`` ones).
+endpoints, a CONNECT tunnel for ``https://`` ones). Responses are parsed by llhttp
+(``httptools``, the parser under uvicorn), which refuses malformed framing.
 
 Failures are ``OSError``s (``HTTPConnectionError`` is a ``ConnectionError``) or
 ``asyncio.TimeoutError``, which the error mapping treats as retryable broken connections. A
@@ -28,16 +29,24 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+import httptools
+
 #: asyncio can start TLS over a TLS transport (an https endpoint through an https proxy)
 TLS_IN_TLS = sys.version_info >= (3, 11)
 _MAX_HEAD = 64 * 1024  # bytes of status line and headers before the answer is refused
+#: The largest response body accepted by default: DynamoDB's largest (BatchGetItem, 16 MB)
+#: four times over
+MAX_RESPONSE = 64 * 1024 * 1024
 _CRLF = b"\r\n"
-_HEX_DIGITS = b"0123456789abcdefABCDEF"
 _CLOSE_WAIT = 1.0  # seconds close() waits for connections to close (TLS: close_notify)
 
 
 class HTTPConnectionError(ConnectionError):
     """The connection failed, or broke before a whole response arrived."""
+
+
+def _head_too_large() -> HTTPConnectionError:
+    return HTTPConnectionError("the response's headers exceed 64 KB")
 
 
 class HTTPResponse(NamedTuple):
@@ -73,38 +82,40 @@ def proxy_authorization(proxy_url: str) -> dict[str, str]:
     return {"Proxy-Authorization": "Basic " + base64.b64encode(user_pass.encode()).decode()}
 
 
-def _status(line: bytes) -> int:
-    """The status code of an ``HTTP/1.x NNN reason`` line."""
-    code = line[9:12]
-    if line.startswith(b"HTTP/1.") and line[8:9] == b" " and code.isdigit() and len(line) >= 12:
-        return int(code)
-    msg = f"not an HTTP/1.x status line: {line[:40]!r}"
-    raise HTTPConnectionError(msg)
-
-
 class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection; reads one response per request."""
+    """One HTTP/1.1 connection; reads one response per request, parsed by llhttp.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    llhttp (``httptools``) refuses what a conforming client refuses: Content-Length with
+    Transfer-Encoding, differing or repeated Content-Lengths, folded header lines, NUL or
+    a space in a header name, a chunk size past 64 bits. We refuse in addition a
+    Transfer-Encoding other than ``chunked``, headers over 64 KB and a body over
+    ``max_response`` bytes. A refused answer fails its request and closes the connection.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_response: int = MAX_RESPONSE) -> None:
         self.loop = loop
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = 0.0
         self.fd = -1  # the socket's descriptor while it is open
         self.lost: asyncio.Future[None] = loop.create_future()
-        self._buffer = bytearray()
+        self._max_response = max_response
         self._waiter: asyncio.Future[HTTPResponse] | None = None
         self._head_only = False  # a CONNECT answer: no body follows a 2xx
+        self._parser = httptools.HttpResponseParser(self)
         self._reset()
 
     def _reset(self) -> None:
+        self._fields: dict[str, str] = {}
+        self._headers: dict[str, str] | None = None  # once the final answer's are all in
+        self._head_size = 0  # bytes of the header fields parsed
+        self._pending_head = 0  # bytes received while the head is incomplete
         self._status = 0
-        self._headers: dict[str, str] | None = None
         self._keep_alive = True
-        self._length = -1  # -1: until the connection closes; else Content-Length
-        self._chunked = False
-        self._in_trailers = False  # chunked: the last chunk was read
-        self._chunks: list[bytes] = []
+        self._close_delimited = False
+        self._body: list[bytes] = []
+        self._body_size = 0
+        self._done = False
         self._last_data = 0.0
 
     # ------------------------------------------------------------ asyncio.Protocol
@@ -117,22 +128,28 @@ class _Connection(asyncio.Protocol):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
     def data_received(self, data: bytes) -> None:
-        if self._waiter is None:  # an answer nobody asked for: the stream is out of step
+        if self._waiter is None or self._done:  # an answer nobody asked for: out of step
+            self._keep_alive = False
             self.closed = True
             if self.transport is not None:
                 self.transport.close()
             return
-        self._buffer += data
         self._last_data = self.loop.time()
         try:
-            response = self._parse()
-        except HTTPConnectionError as error:
-            self._fail(error)
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(HTTPConnectionError("the server switched protocols"))
+        except httptools.HttpParserError as error:
+            ours = error.__context__
+            if isinstance(ours, HTTPConnectionError):  # raised by a callback below
+                self._fail(ours)
+            else:
+                self._fail(HTTPConnectionError(f"malformed response: {error}"))
             return
-        if response is not None:
-            waiter, self._waiter = self._waiter, None
-            if not waiter.done():
-                waiter.set_result(response)
+        if self._headers is None:  # a head still coming: not past 64 KB
+            self._pending_head += len(data)
+            if self._pending_head > _MAX_HEAD:
+                self._fail(_head_too_large())
 
     def eof_received(self) -> bool | None:
         self.closed = True  # returning None closes the transport: never hand this one out again
@@ -151,14 +168,69 @@ class _Connection(asyncio.Protocol):
 
     def _end_close_delimited(self) -> None:
         """The connection ended cleanly: that ends a close-delimited body, if one is read."""
-        close_delimited = self._length < 0 and not self._chunked
-        if self._waiter is not None and self._headers is not None and close_delimited:
+        if self._waiter is not None and self._headers is not None and self._close_delimited:
             self._keep_alive = False  # the body ends here
-            body = bytes(self._buffer)
-            self._buffer.clear()
-            waiter, self._waiter = self._waiter, None
-            if not waiter.done():
-                waiter.set_result(HTTPResponse(self._status, self._headers, body))
+            self._finish()
+
+    # ------------------------------------------------------------ llhttp's callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._headers is not None:  # a trailer field, after the last chunk: dropped
+            return
+        self._head_size += len(name) + len(value) + 4
+        if self._head_size > _MAX_HEAD:
+            raise _head_too_large()
+        self._fields[name.decode("latin-1").lower()] = value.strip().decode("utf-8", "replace")
+
+    def on_headers_complete(self) -> None:
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:  # 100 Continue and other interim answers are skipped
+            self._fields = {}
+            return
+        headers = self._headers = self._fields
+        self._status = status
+        self._keep_alive = self._parser.should_keep_alive()
+        coding = headers.get("transfer-encoding")
+        if coding is not None and coding.lower() != "chunked":  # not "xchunked", not gzip
+            msg = f"unsupported Transfer-Encoding: {coding[:40]!r}"
+            raise HTTPConnectionError(msg)
+        length = headers.get("content-length")  # llhttp checked it: digits, once
+        if length is not None and int(length) > self._max_response:
+            msg = f"the response's body exceeds {self._max_response} bytes (Content-Length)"
+            raise HTTPConnectionError(msg)
+        if self._head_only and 200 <= status < 300:  # a tunnel: the body is the peer's
+            self._keep_alive = False
+            self._finish()
+            return
+        self._close_delimited = coding is None and length is None and status not in (204, 304)
+        if self._close_delimited:
+            self._keep_alive = False  # the body ends when the connection closes
+
+    def on_body(self, body: bytes) -> None:
+        if self._done:
+            msg = "data follows the response"
+            raise HTTPConnectionError(msg)
+        self._body_size += len(body)
+        if self._body_size > self._max_response:
+            msg = f"the response's body exceeds {self._max_response} bytes"
+            raise HTTPConnectionError(msg)
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._headers is None:  # an interim answer ended; the final one follows
+            return
+        if not self._done:
+            self._finish()
+
+    def on_message_begin(self) -> None:
+        if self._done:  # a second answer in the same read: the stream is out of step
+            self._keep_alive = False
+
+    def _finish(self) -> None:
+        self._done = True
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done() and self._headers is not None:
+            body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+            waiter.set_result(HTTPResponse(self._status, self._headers, body))
 
     # ------------------------------------------------------------ requests
     def request(self, data: bytes, *, head_only: bool = False) -> asyncio.Future[HTTPResponse]:
@@ -175,7 +247,7 @@ class _Connection(asyncio.Protocol):
         return waiter
 
     def reusable(self) -> bool:
-        return self._keep_alive and not self.closed and not self._buffer
+        return self._keep_alive and self._done and not self.closed
 
     def abort(self) -> None:
         self.closed = True
@@ -192,103 +264,6 @@ class _Connection(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
         self.abort()
-
-    # ------------------------------------------------------------ parsing
-    def _parse(self) -> HTTPResponse | None:
-        buffer = self._buffer
-        headers = self._headers
-        if headers is None:
-            headers = self._parse_head()
-            if headers is None:
-                return None
-        if self._length >= 0:
-            end = self._length
-            if len(buffer) < end:
-                return None
-            body = bytes(buffer[:end])
-            del buffer[:end]
-        elif self._chunked:
-            if not self._parse_chunks():
-                return None
-            body = b"".join(self._chunks)
-        else:
-            return None  # close-delimited: eof_received completes it
-        return HTTPResponse(self._status, headers, body)
-
-    def _parse_head(self) -> dict[str, str] | None:
-        """Consume the status line and headers once they are all in; skip 1xx answers."""
-        buffer = self._buffer
-        while True:
-            end = buffer.find(b"\r\n\r\n")
-            if end > _MAX_HEAD or (end < 0 and len(buffer) > _MAX_HEAD):
-                msg = "the response's headers exceed 64 KB"
-                raise HTTPConnectionError(msg)
-            if end < 0:
-                return None
-            lines = bytes(buffer[:end]).split(_CRLF)
-            del buffer[: end + 4]
-            status_line = lines[0]
-            status = _status(status_line)
-            if not 100 <= status < 200:  # 100 Continue and other interim answers are skipped
-                break
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            headers[name.strip().decode("latin-1").lower()] = value.strip().decode(
-                "utf-8", "replace"
-            )
-        self._status = status
-        self._headers = headers
-        self._set_framing(headers, http11=status_line.startswith(b"HTTP/1.1"))
-        return headers
-
-    def _set_framing(self, headers: dict[str, str], *, http11: bool) -> None:
-        """Decide how the body ends (length, chunks or close) and whether to keep alive."""
-        connection = headers.get("connection", "").lower()
-        self._keep_alive = "close" not in connection if http11 else "keep-alive" in connection
-        if self._head_only or self._status in (204, 304):
-            self._length = 0
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            self._chunked = True
-        elif "content-length" in headers:
-            text = headers["content-length"]
-            if not (text.isascii() and text.isdigit()):  # not "²", which int() refuses
-                msg = f"malformed Content-Length: {text[:40]!r}"
-                raise HTTPConnectionError(msg)
-            self._length = int(text)
-        else:
-            self._keep_alive = False  # the body ends when the connection closes
-
-    def _parse_chunks(self) -> bool:
-        """Consume whole chunks from the buffer; True once the last chunk and trailers are
-        read."""
-        buffer = self._buffer
-        while True:
-            line_end = buffer.find(_CRLF)
-            if line_end < 0:
-                return False
-            if self._in_trailers:  # after the last chunk: trailer lines, then a blank one
-                del buffer[: line_end + 2]
-                if line_end == 0:
-                    return True
-                continue
-            size_text = bytes(buffer[:line_end]).split(b";", 1)[0].strip()
-            if not size_text or size_text.strip(_HEX_DIGITS):  # int() takes "-2", "0x2", "1_0"
-                msg = f"malformed chunk size: {size_text[:20]!r}"
-                raise HTTPConnectionError(msg)
-            size = int(size_text, 16)
-            if size == 0:
-                del buffer[: line_end + 2]
-                self._in_trailers = True
-                continue
-            end = line_end + 2 + size
-            if len(buffer) < end + 2:
-                return False
-            if buffer[end : end + 2] != _CRLF:
-                msg = "a chunk does not end with CRLF"
-                raise HTTPConnectionError(msg)
-            self._chunks.append(bytes(buffer[line_end + 2 : end]))
-            del buffer[: end + 2]
 
     def read_idle_for(self) -> float:
         return self.loop.time() - self._last_data
@@ -308,6 +283,8 @@ class ConnectionPool:
             Proxy-Authorization). TLS to an ``https://`` endpoint inside TLS to an
             ``https://`` proxy needs Python 3.11+.
         proxy_headers: Extra headers for the proxy (botocore's ``proxy_headers_for``).
+        max_response: The largest response body accepted, in bytes; a larger one fails its
+            request (``HTTPConnectionError``) and closes its connection.
     """
 
     def __init__(
@@ -321,8 +298,10 @@ class ConnectionPool:
         keepalive: float,
         proxy: str | None = None,
         proxy_headers: Mapping[str, str] | None = None,
+        max_response: int = MAX_RESPONSE,
     ) -> None:
         self._endpoint = _endpoint(url)
+        self._max_response = max_response
         self._proxy = _endpoint(proxy) if proxy else None
         tls_proxy = self._proxy is not None and self._proxy.tls
         if (self._endpoint.tls or tls_proxy) and ssl_context is None:
@@ -437,7 +416,7 @@ class ConnectionPool:
         tls_now = self._proxy_ssl if self._proxy is not None else self._ssl
         try:
             _, connection = await loop.create_connection(
-                lambda: _Connection(loop),
+                lambda: _Connection(loop, self._max_response),
                 peer.host,
                 peer.port,
                 ssl=tls_now,
@@ -461,7 +440,7 @@ class ConnectionPool:
             + self._proxy_lines
             + _CRLF
         )
-        connection = _Connection(loop)
+        connection = _Connection(loop, self._max_response)
         try:
             answer = await proxied.request(request, head_only=True)
             transport = None
@@ -530,6 +509,7 @@ class ConnectionPool:
 
 
 __all__ = [
+    "MAX_RESPONSE",
     "TLS_IN_TLS",
     "ConnectionPool",
     "HTTPConnectionError",

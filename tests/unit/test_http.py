@@ -214,6 +214,7 @@ async def pooled(
     keepalive: float = 30.0,
     proxy: str | None = None,
     proxy_headers: Mapping[str, str] | None = None,
+    max_response: int = _http.MAX_RESPONSE,
 ) -> AsyncIterator[ConnectionPool]:
     pool = ConnectionPool(
         url,
@@ -224,6 +225,7 @@ async def pooled(
         keepalive=keepalive,
         proxy=proxy,
         proxy_headers=proxy_headers,
+        max_response=max_response,
     )
     try:
         yield pool
@@ -620,12 +622,15 @@ TRUNCATED = [  # the server sends this and closes
         id="closed-in-the-trailers",
     ),
 ]
-STATUS = "not an HTTP/1.x status line"
-LENGTH = "malformed Content-Length"
-CHUNK = "malformed chunk size"
+# llhttp's reasons, after ours
+STATUS = "^malformed response: Invalid status code$"
+LENGTH = "^malformed response: Invalid character in Content-Length$"
+CHUNK = "^malformed response: Invalid character in chunk size$"
 MALFORMED = [  # the server sends this and keeps the connection open: the client must hang up
-    pytest.param(b"HTTP/2 200 OK\r\n\r\n", STATUS, id="http2-status-line"),
-    pytest.param(b"ICY 200 OK\r\n\r\n", STATUS, id="not-http"),
+    pytest.param(
+        b"HTTP/2 200 OK\r\n\r\n", "^malformed response: Expected dot$", id="http2-status-line"
+    ),
+    pytest.param(b"ICY 200 OK\r\n\r\n", "^malformed response: Expected HTTP/", id="not-http"),
     pytest.param(b"HTTP/1.1 2x0 OK\r\n\r\n", STATUS, id="status-not-digits"),
     pytest.param(b"HTTP/1.1 20\r\n\r\n", STATUS, id="status-too-short"),
     pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", LENGTH, id="length-words"),
@@ -644,7 +649,7 @@ MALFORMED = [  # the server sends this and keeps the connection open: the client
     ),
     pytest.param(
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
-        "does not end with CRLF",
+        "^malformed response: Expected LF after chunk data$",
         id="chunk-without-crlf",
     ),
     pytest.param(
@@ -673,6 +678,43 @@ MALFORMED = [  # the server sends this and keeps the connection open: the client
         + b"\r\n0\r\n\r\n",
         CHUNK,
         id="chunk-size-underscore",
+    ),
+    # what the hand-written parser took and llhttp refuses (issue 14, point 4)
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nab\r\n0\r\n\r\n",
+        "^malformed response: Transfer-Encoding can't be present with Content-Length$",
+        id="length-and-chunked",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        "^malformed response: Duplicate Content-Length$",
+        id="two-lengths",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-Note: a\r\n folded\r\nContent-Length: 2\r\n\r\nab",
+        "^malformed response: ",
+        id="folded-header",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nX-\x00Note: a\r\nContent-Length: 2\r\n\r\nab",
+        "^malformed response: Invalid header token$",
+        id="nul-in-header-name",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nab",
+        "^malformed response: Invalid header field char$",
+        id="space-before-colon",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+        "^unsupported Transfer-Encoding: 'xchunked'$",
+        id="xchunked",
+    ),
+    pytest.param(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1" + b"0" * 16 + b"\r\nab",
+        "^malformed response: Chunk size overflow$",
+        id="chunk-size-overflow",
     ),
 ]
 
@@ -709,6 +751,53 @@ async def test_a_broken_answer_is_a_connection_error(
             await until(lambda: server.closed_by_client == 1)  # the client hung up
     # refused cleanly, not by an exception escaping into the event loop
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+@pytest.mark.parametrize(
+    ("framing", "fits", "too_large"),
+    [
+        ("content-length", ok(b"a" * 10), ok(b"a" * 11)),
+        (
+            "chunked",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\naaaaa\r\n5\r\naaaaa\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\naaaaa\r\n6\r\naaaaaa\r\n",
+        ),
+        (
+            "close-delimited",
+            b"HTTP/1.1 200 OK\r\n\r\n" + b"a" * 10,
+            b"HTTP/1.1 200 OK\r\n\r\n" + b"a" * 11,
+        ),
+    ],
+)
+@pytest.mark.timeout(10)
+async def test_a_body_over_the_size_cap_is_refused(
+    framing: str, fits: bytes, too_large: bytes
+) -> None:
+    """The cap holds for every framing; a Content-Length over it is refused unread."""
+    answers = iter([fits, too_large])
+
+    async def answer(
+        server: Server, _: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        while (request := await read_request(reader)) is not None:
+            server.requests.append(request)
+            writer.write(next(answers))
+            await writer.drain()
+            if framing == "close-delimited":
+                return
+        server.closed_by_client += 1
+
+    async with (
+        serving(answer) as server,
+        pooled(server.url(), max_response=10, read_timeout=5.0) as pool,
+    ):
+        assert (await pool.post(HEADERS, b"")).body == b"a" * 10
+        cap = "exceeds 10 bytes (Content-Length)" if framing == "content-length" else "exceeds 10"
+        with pytest.raises(HTTPConnectionError, match=re.escape(f"the response's body {cap}")):
+            await pool.post(HEADERS, b"")
+        if framing != "close-delimited":
+            await until(lambda: server.closed_by_client == 1)  # the client hung up
 
 
 @pytest.mark.parametrize("ending", [b"", b"\r\n\r\n"], ids=["streaming", "in-one-piece"])
