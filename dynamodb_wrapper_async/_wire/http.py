@@ -61,13 +61,25 @@ class _Endpoint(NamedTuple):
     tls: bool
 
 
-def _endpoint(url: str) -> _Endpoint:
+def _endpoint(url: str, *, what: str = "endpoint URL", shown: bool = True) -> _Endpoint:
+    """Host, port and TLS of an http(s) URL; a ValueError names it only if ``shown``.
+
+    A proxy URL may hold credentials, and an unescaped ``/`` or ``@`` in a password makes
+    any part of it (the "port", the "path") a piece of the secret: never shown.
+    """
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        msg = f"not an http(s) URL: {url!r}"
-        raise ValueError(msg)
+    port: int | None = None
+    try:
+        port = parts.port
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "Port could not be cast to integer value as '<secret>'"
+        valid = False
+    if not valid or parts.hostname is None:
+        named = f": {url!r}" if shown else " (not shown: it may hold credentials)"
+        msg = f"the {what} is not a valid http(s) URL with a host and port{named}"
+        raise ValueError(msg) from None
     tls = parts.scheme == "https"
-    return _Endpoint(parts.hostname, parts.port or (443 if tls else 80), tls)
+    return _Endpoint(parts.hostname, port or (443 if tls else 80), tls)
 
 
 def proxy_authorization(proxy_url: str) -> dict[str, str]:
@@ -282,7 +294,7 @@ class ConnectionPool:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._endpoint = _endpoint(url)
-        self._proxy = _endpoint(proxy) if proxy else None
+        self._proxy = _endpoint(proxy, what="proxy URL", shown=False) if proxy else None
         tls_proxy = self._proxy is not None and self._proxy.tls
         if (self._endpoint.tls or tls_proxy) and ssl_context is None:
             msg = "an https endpoint or proxy needs an SSL context"

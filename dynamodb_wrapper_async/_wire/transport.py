@@ -131,7 +131,8 @@ async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> T
     ``client`` itself sends nothing, and is not needed once this returns.
 
     Raises:
-        DynamoDBWrapperError: The endpoint is ``https://`` and its proxy too, on Python 3.10.
+        DynamoDBWrapperError: The endpoint is ``https://`` and its proxy too, on Python 3.10;
+            or the endpoint or proxy URL is malformed (a proxy URL is not shown).
     """
     endpoint_url: str = client.meta.endpoint_url
     proxy = ProxyConfiguration(proxies=get_environ_proxies(endpoint_url)).proxy_url_for(
@@ -146,17 +147,20 @@ async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> T
     https = endpoint_url.startswith("https:") or (proxy or "").startswith("https:")
     proxy_headers = ProxyConfiguration().proxy_headers_for(proxy) if proxy else None
     credentials = await session.get_credentials()
-    pool = ConnectionPool(
-        endpoint_url,
-        limit=config.pool_size,
-        ssl_context=_ssl_context(session._session) if https else None,  # the botocore session
-        connect_timeout=config.connect_timeout,
-        read_timeout=config.read_timeout,
-        keepalive=_KEEPALIVE_SECONDS,
-        proxy=proxy,
-        proxy_headers=proxy_headers,
-        max_response_bytes=config.max_response_bytes,
-    )
+    try:
+        pool = ConnectionPool(
+            endpoint_url,
+            limit=config.pool_size,
+            ssl_context=_ssl_context(session._session) if https else None,  # botocore's session
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            keepalive=_KEEPALIVE_SECONDS,
+            proxy=proxy,
+            proxy_headers=proxy_headers,
+            max_response_bytes=config.max_response_bytes,
+        )
+    except ValueError as error:  # a malformed endpoint or proxy URL, named without secrets
+        raise DynamoDBWrapperError(str(error), operation="connect") from error
     return Transport(
         endpoint_url=endpoint_url,
         region=client.meta.region_name,

@@ -996,10 +996,15 @@ def test_proxy_authorization_comes_from_the_proxy_url() -> None:
     [
         ("http://127.0.0.1:1/", "https://127.0.0.1:3128", "needs an SSL context"),
         ("https://127.0.0.1:1/", "https://127.0.0.1:3128", "needs an SSL context"),
-        ("http://127.0.0.1:1/", "socks5://127.0.0.1:1080", "not an http"),
+        (
+            "http://127.0.0.1:1/",
+            "socks5://127.0.0.1:1080",
+            r"^the proxy URL is not a valid http\(s\) URL .*\(not shown: it may hold",
+        ),
         ("https://127.0.0.1:1/", None, "needs an SSL context"),
-        ("ftp://127.0.0.1:1/", None, "not an http"),
-        ("http:///path", None, "not an http"),
+        ("ftp://127.0.0.1:1/", None, "^the endpoint URL is not a valid http.*'ftp://127"),
+        ("http:///path", None, "^the endpoint URL is not a valid http.*'http:///path'"),
+        ("http://127.0.0.1:70000/", None, "^the endpoint URL is not a valid http.*:70000/'"),
     ],
 )
 def test_unsupported_urls_are_refused_at_construction(

@@ -22,6 +22,7 @@ import hmac
 import json
 import logging
 import re
+import traceback
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -733,3 +734,33 @@ async def test_an_https_endpoint_through_an_https_proxy_is_refused_clearly_on_3_
         assert caught.value.operation == "connect"
     for secret in ("alice", "pr0xy-pass", SECRET):
         assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        f"http://alice:{SECRET}@127.0.0.1:3128",  # "/" unescaped: the URL splits inside it
+        f"http://alice:{SECRET}",  # no host at all
+        "http://alice:pr0xy-pass@127.0.0.1:99999",  # a port out of range
+    ],
+    ids=["slash-in-password", "no-host", "bad-port"],
+)
+async def test_a_malformed_proxy_url_is_refused_without_its_credentials(
+    monkeypatch: pytest.MonkeyPatch, proxy: str
+) -> None:
+    """The proxy URL comes from the environment and may hold credentials: not shown."""
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    config = DynamoDBConfig(
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="AKIDPROXIED",
+        aws_secret_access_key="x",
+        max_retries=0,
+    )
+    with pytest.raises(exc.DynamoDBWrapperError) as caught:
+        await PipelineConfigReadApi(config).get_by_id("x")
+    await close_clients(config)
+    text = "".join(traceback.format_exception(caught.value))
+    assert "proxy URL" in str(caught.value)
+    assert caught.value.operation == "connect"
+    for part in ("alice", "pr0xy-pass", *SECRET.split("/")):
+        assert part not in text, text
