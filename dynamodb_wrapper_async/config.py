@@ -72,7 +72,8 @@ class DynamoDBConfig(ValidatedModel):
         max_retries: Consecutive retries without progress (throttled, 5xx or broken requests,
             batch answers that processed nothing) before a call gives up; an answer that
             got part of a batch chunk through starts the count again.
-        retry_deadline: Seconds one call (one batch chunk) may spend, retries included.
+        retry_deadline: Seconds one call (one batch chunk) may spend, retries included;
+            a batch call ends once none of its chunks got anything through for as long.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)

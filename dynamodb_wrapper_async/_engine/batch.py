@@ -8,7 +8,9 @@ item for a key replaces the earlier one in the chunk being filled, and supersede
 chunk already sent (that one is never sent again; if a request holding it is in flight, the
 later item's chunk waits for that request's answer first). Every attempt, failed request or
 ``UnprocessedItems``, is retried here on one budget per chunk: ``max_retries`` bounds the
-attempts in a row that got nothing through, the deadline bounds the chunk. What is still not
+attempts in a row that got nothing through, the deadline bounds the chunk and, counted from
+the last time any chunk got something through, the call: a call that gets nothing through
+ends within the deadline, its chunks not yet sent then given up unsent. What is still not
 written after the retries is raised with exactly those items.
 """
 
@@ -30,7 +32,7 @@ from ..config import DynamoDBConfig
 from ..exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
 from . import gateway as _gateway
 from .progress import ProgressCallback
-from .retry import AdaptiveLimit, RetryBudget
+from .retry import AdaptiveLimit, CallProgress, RetryBudget
 
 logger = logging.getLogger("dynamodb_wrapper")
 
@@ -192,6 +194,7 @@ async def batch_write(
     limit = AdaptiveLimit(config.max_concurrency)
     failures: _Failures[T] = _Failures()
     sequencer: _Sequencer[T] = _Sequencer()
+    call = CallProgress()
     chunks = _chunks(requests, sequencer)
     lock = asyncio.Lock()
     crashed: list[BaseException] = []
@@ -201,7 +204,9 @@ async def batch_write(
             return await anext(chunks, None)
 
     async def work(chunk: _Chunk[T]) -> None:
-        done, duplicates, retries, left, cause = await _write_chunk(config, table, chunk, limit)
+        done, duplicates, retries, left, cause = await _write_chunk(
+            config, table, chunk, limit, call
+        )
         sequencer.settled(chunk)
         result.processed += done
         result.duplicates += duplicates
@@ -248,13 +253,13 @@ async def batch_write(
 
 
 async def _write_chunk(
-    config: DynamoDBConfig, table: str, chunk: _Chunk[T], limit: AdaptiveLimit
+    config: DynamoDBConfig, table: str, chunk: _Chunk[T], limit: AdaptiveLimit, call: CallProgress
 ) -> tuple[int, int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
     """Write one chunk; return (written, superseded, retries, not written, last error)."""
     for answered in chunk.waits:
         await answered.wait()
     chunk.waits.clear()
-    budget = RetryBudget(_gateway.retry_policy(config))
+    budget = RetryBudget(_gateway.retry_policy(config), call=call)
     pending = list(chunk.requests.values())
     written = 0
     cause: DynamoDBWrapperError | None = None
@@ -265,6 +270,8 @@ async def _write_chunk(
             pending = _unsuperseded(pending)
             if not pending:
                 break
+            if budget.remaining <= 0:  # the call got nothing through for its whole deadline
+                return _outcome(chunk, written, budget, pending, cause)
             in_flight = chunk.in_flight = asyncio.Event()
             try:
                 response: Response | None = await _gateway.call(
@@ -286,6 +293,7 @@ async def _write_chunk(
             unprocessed = response.get("UnprocessedItems", {}).get(table, [])
             if not unprocessed:
                 limit.succeeded()
+                budget.made_progress()
                 written += len(pending)
                 break
             left = _match(pending, unprocessed)
@@ -367,13 +375,15 @@ async def batch_get_items(
     found: list[T] = []
     unread: list[Item] = []
     causes: list[DynamoDBWrapperError] = []
-
+    call = CallProgress()
     crashed: list[BaseException] = []
 
     async def read(chunk: list[Item], group: TaskGroup) -> None:
         try:
             async with limit:
-                pending, cause = await _read_chunk(config, table, chunk, extra, found, convert)
+                pending, cause = await _read_chunk(
+                    config, table, chunk, extra, found, convert, call
+                )
         except Exception as error:  # noqa: BLE001 - e.g. a stored item ``convert`` refuses
             crashed.append(error)
             group.cancel_scope.cancel()
@@ -412,9 +422,12 @@ async def _read_chunk(
     extra: dict[str, Any],
     found: list[T],
     convert: Callable[[list[Item]], list[T]],
+    call: CallProgress,
 ) -> tuple[list[Item], DynamoDBWrapperError | None]:
     """Read one chunk into ``found``; return (keys not read, the error that stopped it)."""
-    budget = RetryBudget(_gateway.retry_policy(config))
+    budget = RetryBudget(_gateway.retry_policy(config), call=call)
+    if budget.remaining <= 0:  # the call got nothing through for its whole deadline
+        return chunk, None
     pending = chunk
 
     def page(response: Response) -> tuple[list[T], list[Item]]:
@@ -434,10 +447,10 @@ async def _read_chunk(
         except DynamoDBWrapperError as error:
             return pending, error
         found.extend(items)
-        if not unread:
-            return [], None
         if len(unread) < len(pending):
             budget.made_progress()
+        if not unread:
+            return [], None
         pending = unread
         delay = budget.next_delay()
         if delay is None:

@@ -47,11 +47,36 @@ def loop_time() -> float:
 
 
 @dataclass
+class CallProgress:
+    """When a batch call, all its chunks together, last got something through.
+
+    Shared by the budgets of a call's chunks, it bounds the call as a whole: once nothing has
+    got through for ``retry_deadline``, every chunk gives up, those not yet sent included, so
+    a call that makes no progress ends within the deadline however many chunks it holds.
+    """
+
+    clock: Callable[[], float] = field(default=loop_time, repr=False)
+    last: float = -1.0
+
+    def __post_init__(self) -> None:
+        self.last = self.clock()
+
+    def made_progress(self) -> None:
+        """Something got through: the call's deadline counts from now."""
+        self.last = self.clock()
+
+
+@dataclass
 class RetryBudget:
-    """Tracks one call's retries against its policy, on the event loop's clock."""
+    """Tracks one call's retries against its policy, on the event loop's clock.
+
+    With ``call`` (a batch's chunks share one), the deadline also counts from the call's last
+    progress: a chunk gives up once the whole call has got nothing through for the deadline.
+    """
 
     policy: RetryPolicy
     clock: Callable[[], float] = field(default=loop_time, repr=False)
+    call: CallProgress | None = field(default=None, repr=False)
     #: Every retry of the call, with or without progress (reported as ``retries``).
     attempts: int = 0
     started: float = -1.0
@@ -64,7 +89,8 @@ class RetryBudget:
     @property
     def remaining(self) -> float:
         """Seconds left before the deadline."""
-        return self.policy.deadline - (self.clock() - self.started)
+        since = self.started if self.call is None else min(self.started, self.call.last)
+        return self.policy.deadline - (self.clock() - since)
 
     def next_delay(self, rng: random.Random | None = None) -> float | None:
         """Return the sleep before the next retry, or None when the budget is spent."""
@@ -79,8 +105,10 @@ class RetryBudget:
 
     def made_progress(self) -> None:
         """Part of a batch got through: restart the backoff and the count of retries without
-        progress (not the total count or the deadline)."""
+        progress (not the total count or this chunk's deadline; the call's counts anew)."""
         self.streak = 0
+        if self.call is not None:
+            self.call.made_progress()
 
 
 class AdaptiveLimit:

@@ -277,6 +277,33 @@ async def test_batch_get_retries_unprocessed_keys() -> None:
     assert sorted(p.pipeline_id or "" for p in found) == [f"p{n:05d}" for n in range(250)]
 
 
+def test_a_large_batch_get_that_gets_nothing_through_ends_within_the_deadline() -> None:
+    """20,000 keys (200 chunks), every key left unprocessed, default config: the call ends
+    within ``retry_deadline`` (each chunk on its own deadline would take minutes) and names
+    every key."""
+    fake = FakeDynamoDB(throttle_rate=0, partial_rate=1.0)
+    settings = DynamoDBConfig(table_prefix="fake_")
+    ids = [f"p{n:05d}" for n in range(20_000)]
+
+    async def main() -> tuple[BaseException | None, float]:
+        install_sender(settings, fake.sender())
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            await PipelineConfigReadApi(settings).batch_get(ids)
+        except RetryableError as error:
+            return error, loop.time() - started
+        finally:
+            await close_clients(settings)
+        return None, loop.time() - started
+
+    error, elapsed = run_virtual(main)
+
+    assert isinstance(error, RetryableError), error
+    assert elapsed <= settings.retry_deadline
+    assert sorted(key["pipeline_id"] for key in error.unprocessed_keys) == ids
+
+
 @ASYNC
 async def test_progress_true_draws_a_tqdm_bar(capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeDynamoDB(throttle_rate=0, partial_rate=0)
@@ -509,6 +536,46 @@ def test_a_fault_on_every_request_ends_within_the_deadline_naming_every_item(
     attempts = fake.requests / 4
     assert attempts == settings.max_retries + 1 or elapsed > settings.retry_deadline - 2
     assert fake.store == {}
+
+
+@pytest.mark.parametrize("fault", ["throttle", "reset"])
+def test_a_large_batch_that_gets_nothing_through_ends_within_the_deadline(fault: str) -> None:
+    """10,000 items (400 chunks, more than the workers can try in a deadline), every request
+    failing, default config: the call still ends within ``retry_deadline``, because the
+    deadline counts from the call's last progress, not from each chunk's start (each chunk
+    on its own deadline took 455 s here). Every item is named."""
+    settings = DynamoDBConfig(table_prefix="fake_")
+    fake = FaultyDynamoDB({fault: 1.0})
+    items = list(readings(10_000))
+
+    outcome, elapsed = run_virtual(
+        lambda: _with_fake(settings, fake, lambda: ReadingWriteApi(settings).batch_upsert(items))
+    )
+
+    assert isinstance(outcome, BatchWriteError), outcome
+    assert elapsed <= settings.retry_deadline
+    assert sorted(item.reading_id for item in outcome.unprocessed_items) == sorted(
+        item.reading_id for item in items
+    )
+    assert len(outcome.unprocessed_keys) == len(items)
+    assert fake.store == {}
+
+
+def test_progress_anywhere_in_a_batch_keeps_the_call_going() -> None:
+    """The call-wide deadline counts from the last progress of any chunk: a long batch
+    through sustained faults takes far longer than ``retry_deadline`` and still finishes."""
+    settings = DynamoDBConfig(table_prefix="fake_", max_concurrency=1)
+    fake = OneAtATimeDynamoDB()
+
+    outcome, elapsed = run_virtual(
+        lambda: _with_fake(
+            settings, fake, lambda: ReadingWriteApi(settings).batch_upsert(readings(10_000))
+        )
+    )
+
+    assert isinstance(outcome, BatchResult), outcome
+    assert outcome.processed == len(fake.store) == 10_000
+    assert elapsed > settings.retry_deadline  # 9,600 backoffs, each after progress
 
 
 def test_partial_answers_forever_name_exactly_the_items_not_written() -> None:
