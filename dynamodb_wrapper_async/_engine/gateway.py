@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
+import anyio
+
 from .._types import Response
 from .._wire.errors import error_code, is_retryable, may_have_been_applied, translate
 from .._wire.pool import close_clients, get_sender
@@ -99,10 +101,9 @@ async def _call(
                 remaining = budget.remaining
                 if remaining > slowest_attempt:
                     response = await sender.send(operation, params, convert)
-                else:
-                    response = await asyncio.wait_for(
-                        sender.send(operation, params, convert), max(remaining, 0.001)
-                    )
+                else:  # cut off at the deadline: raises TimeoutError, retried like one
+                    with anyio.fail_after(max(remaining, 0.001)):
+                        response = await sender.send(operation, params, convert)
         except Exception as exc:
             delay = budget.next_delay() if retry and is_retryable(exc) else None
             if delay is not None and retry_params is not None and may_have_been_applied(exc):

@@ -110,7 +110,7 @@ def translate(
     if isinstance(exc, _CONNECTION_ERRORS):
         kind = (
             "timed out"
-            if isinstance(exc, asyncio.TimeoutError | boto.ReadTimeoutError)
+            if isinstance(exc, TimeoutError | asyncio.TimeoutError | boto.ReadTimeoutError)
             else "failed"
         )
         return ConnectionError(f"connection to DynamoDB {kind}: {type(exc).__name__}", **context)
