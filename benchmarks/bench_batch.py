@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
 import os
 import statistics
 import subprocess
@@ -481,6 +482,9 @@ def run_aiodynamo(
 def pydynox_client(endpoint: str) -> Any:
     from pydynox import DynamoDBClient
 
+    # its "slow operation" warnings (a page over 100 ms, common through the proxy) would go to
+    # stderr through logging's last-resort handler; an application would configure logging
+    logging.getLogger("pydynox").setLevel(logging.ERROR)
     return DynamoDBClient(
         region="us-east-1",
         access_key=CREDENTIALS["aws_access_key_id"],
