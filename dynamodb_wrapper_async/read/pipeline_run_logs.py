@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from .. import _telemetry
 from .._stream import ItemStream
 from ..exceptions import ValidationError
 from ..models import PipelineRunLog, PipelineRunLogView, RunStatus
@@ -62,6 +63,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
             filters=filters, projection=projection, last_key=last_key, segments=segments
         )
 
+    @_telemetry.traced
     async def query_by_status(
         self,
         status: RunStatus | str,
@@ -91,6 +93,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         request = self._by("StatusRunsIndex", _status(status), since, until, filters, projection)
         return self._stream(request, last_key)
 
+    @_telemetry.traced
     async def query_runs_for_pipeline(
         self,
         pipeline_id: str,

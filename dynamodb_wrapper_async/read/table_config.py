@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
+from .. import _telemetry
 from .._codec import format_datetime
 from .._stream import ItemStream
 from .._tokens import query_scope
@@ -25,6 +26,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
     model = TableConfig
     view = TableConfigView
 
+    @_telemetry.traced
     async def query_by_pipeline(
         self,
         pipeline_id: str,
@@ -52,6 +54,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         """Stream every table config of one pipeline, by table name."""
         return self._stream(self._pipeline(pipeline_id, filters, projection), last_key)
 
+    @_telemetry.traced
     async def query_recent_configs(
         self,
         since: dt.datetime,

@@ -1,0 +1,117 @@
+"""OpenTelemetry spans and metrics of the engine, free when OpenTelemetry is not in use.
+
+Nothing here imports ``opentelemetry`` unless the process already has (a tracer or meter
+provider can only be configured by importing it), so with the ``otel`` extra absent or
+unused every hook is one dict lookup. The OTel-using half is ``_otel``, loaded on first use.
+
+Hooks (each a no-op, returning None where it returns anything, when OTel is not in use):
+
+- :func:`request`: the probe of one gateway call; it starts a ``DynamoDB.<Operation>``
+  client span per attempt and counts requests, retries, throttles, unprocessed items,
+  items written or read and the capacity units DynamoDB reports.
+- :func:`traced`: a decorator giving a public API coroutine method a parent span.
+- :func:`job`: a decorator giving a batch job (``batch_write``, ``batch_get_items``) a span,
+  whose status is ERROR when the job raises.
+- :func:`watch_limit`: reports an ``AdaptiveLimit``'s level as a gauge while it lives.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from ..config import DynamoDBConfig
+    from ._otel import Probe
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S")
+
+__all__ = ["forget_limit", "job", "request", "traced", "watch_limit"]
+
+_modules = sys.modules
+
+
+def _load() -> Any:
+    """The OTel half (imported once, on first use), or None if OpenTelemetry is not in use."""
+    if "opentelemetry" not in _modules:
+        return None
+    from . import _otel as otel  # noqa: PLC0415 - loaded only once OpenTelemetry is in use
+
+    return otel
+
+
+def request(
+    config: DynamoDBConfig, operation: str, params: Mapping[str, Any], table: str | None
+) -> Probe | None:
+    """Return the probe of one gateway call, or None when OpenTelemetry is not in use."""
+    if "opentelemetry" not in _modules:
+        return None
+    otel = _load()
+    return otel.Probe(config, operation, params, table) if otel is not None else None
+
+
+def watch_limit(limit: Any, table: str) -> None:
+    """Report ``limit.limit`` (an ``AdaptiveLimit``) in the concurrency gauge while it lives."""
+    if "opentelemetry" in _modules:
+        _load().watch_limit(limit, table)
+
+
+def forget_limit(limit: Any) -> None:
+    """Stop reporting ``limit`` (its batch job ended)."""
+    if "opentelemetry" in _modules:
+        _load().forget_limit(limit)
+
+
+def traced(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
+    """Give a public coroutine method of an API object (with ``table_name``) a parent span
+    named ``<Class>.<method>``."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    async def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if "opentelemetry" not in _modules:
+            return await method(self, *args, **kwargs)
+        otel = _load()
+        if not otel.tracing():
+            return await method(self, *args, **kwargs)
+        table = getattr(self, "table_name", None)
+        with otel.call_span(f"{type(self).__name__}.{name}", table):
+            return await method(self, *args, **kwargs)
+
+    return call
+
+
+def job(
+    name: str,
+) -> Callable[
+    [Callable[Concatenate[DynamoDBConfig, str, P], Coroutine[Any, Any, R]]],
+    Callable[Concatenate[DynamoDBConfig, str, P], Coroutine[Any, Any, R]],
+]:
+    """Give a batch job ``(config, table, ...)`` a span named ``dynamodb_wrapper.<name>``."""
+
+    def decorate(
+        function: Callable[Concatenate[DynamoDBConfig, str, P], Coroutine[Any, Any, R]],
+    ) -> Callable[Concatenate[DynamoDBConfig, str, P], Coroutine[Any, Any, R]]:
+        @functools.wraps(function)
+        async def run(
+            config: DynamoDBConfig, table: str, /, *args: P.args, **kwargs: P.kwargs
+        ) -> R:
+            if "opentelemetry" not in _modules:
+                return await function(config, table, *args, **kwargs)
+            otel = _load()
+            if not otel.tracing():
+                return await function(config, table, *args, **kwargs)
+            with otel.job_span(name, table) as span:
+                result = await function(config, table, *args, **kwargs)
+                otel.job_result(span, result)
+                return result
+
+        return run
+
+    return decorate
