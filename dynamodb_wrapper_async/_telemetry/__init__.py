@@ -35,13 +35,19 @@ __all__ = ["forget_limit", "job", "request", "traced", "watch_limit"]
 _modules = sys.modules
 
 
+_loaded: Any = None
+
+
 def _load() -> Any:
     """The OTel half (imported once, on first use), or None if OpenTelemetry is not in use."""
-    if "opentelemetry" not in _modules:
-        return None
-    from . import _otel as otel  # noqa: PLC0415 - loaded only once OpenTelemetry is in use
+    global _loaded  # noqa: PLW0603 - the module, once imported
+    if _loaded is None:
+        if "opentelemetry" not in _modules:
+            return None
+        from . import _otel  # noqa: PLC0415 - loaded only once OpenTelemetry is in use
 
-    return otel
+        _loaded = _otel
+    return _loaded
 
 
 def request(
@@ -51,7 +57,7 @@ def request(
     if "opentelemetry" not in _modules:
         return None
     otel = _load()
-    return otel.Probe(config, operation, params, table) if otel is not None else None
+    return otel.probe(config, operation, params, table) if otel is not None else None
 
 
 def watch_limit(limit: Any, table: str) -> None:

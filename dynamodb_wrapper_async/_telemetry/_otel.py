@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -68,15 +69,46 @@ class Instruments:
         )
 
 
+# The API's getters cost ~1.4 µs each (they look the environment up on every call), too much
+# for every request; the API keeps the providers set in these module globals, read directly
+# when they exist (None until set), through the public getters otherwise.
+_UNSET: Any = object()
+_metrics_api = sys.modules.get("opentelemetry.metrics._internal", metrics)
+trace.get_tracer_provider(), metrics.get_meter_provider()  # providers named in the environment
+
+
+def _configured(provider: Any, api_package: str) -> bool:
+    """A provider of the API package itself (its default proxy, NoOp) records nothing."""
+    if provider is None:
+        return False
+    module: str = type(provider).__module__
+    return module != api_package and not module.startswith(api_package + ".")
+
+
+def tracer_provider() -> trace.TracerProvider | None:
+    """The configured tracer provider, or None (none set, or the API's own no-op ones)."""
+    provider = getattr(trace, "_TRACER_PROVIDER", _UNSET)
+    if provider is _UNSET:
+        provider = trace.get_tracer_provider()
+    return provider if _configured(provider, trace.__name__) else None
+
+
+def meter_provider() -> metrics.MeterProvider | None:
+    """The configured meter provider, or None (none set, or the API's own no-op ones)."""
+    provider = getattr(_metrics_api, "_METER_PROVIDER", _UNSET)
+    if provider is _UNSET:
+        provider = metrics.get_meter_provider()
+    return provider if _configured(provider, metrics.__name__) else None
+
+
 _tracer: tuple[trace.TracerProvider, trace.Tracer] | None = None
-_instruments: Instruments | None = None
 
 
 def tracer() -> trace.Tracer | None:
-    """Our tracer of the configured tracer provider; None if none is (OTel's default proxy)."""
+    """Our tracer of the configured tracer provider; None if none is configured."""
     global _tracer  # noqa: PLW0603 - a one-slot cache of the global provider's tracer
-    provider = trace.get_tracer_provider()
-    if isinstance(provider, trace.ProxyTracerProvider):
+    provider = tracer_provider()
+    if provider is None:
         return None
     if _tracer is None or _tracer[0] is not provider:
         _tracer = (provider, provider.get_tracer(SCOPE))
@@ -84,17 +116,28 @@ def tracer() -> trace.Tracer | None:
 
 
 def tracing() -> bool:
-    """Whether a tracer provider is configured (not OTel's default proxy)."""
-    return tracer() is not None
+    """Whether a tracer provider is configured."""
+    return tracer_provider() is not None
 
 
 def instruments() -> Instruments:
-    """The counters of the global meter provider (no-ops while none is configured)."""
+    """The counters of the configured meter provider (no-ops while none is configured)."""
     global _instruments  # noqa: PLW0603 - a one-slot cache of the global provider's meters
-    provider = metrics.get_meter_provider()
-    if _instruments is None or _instruments.provider is not provider:
+    provider = meter_provider()
+    if provider is None:
+        return _NOOP
+    if _instruments.provider is not provider:
         _instruments = Instruments(provider)
     return _instruments
+
+
+def probe(
+    config: DynamoDBConfig, operation: str, params: Mapping[str, Any], table: str | None
+) -> Probe | None:
+    """The probe of one gateway call, or None when no provider is configured."""
+    if tracer_provider() is None and meter_provider() is None:
+        return None
+    return Probe(config, operation, params, table)
 
 
 _THROTTLES = frozenset(
@@ -405,3 +448,7 @@ def _observe(_options: metrics.CallbackOptions) -> Iterable[metrics.Observation]
         metrics.Observation(level, {"db.system.name": "aws.dynamodb", "db.collection.name": table})
         for table, level in levels.items()
     ]
+
+
+_NOOP = Instruments(metrics.NoOpMeterProvider())  # what is counted while no provider is set
+_instruments = _NOOP
