@@ -14,13 +14,14 @@ Each run writes ``--items`` pipeline configs with ``batch_upsert`` (25 per reque
 prints the process CPU time (``time.process_time``) per item of each phase. The scripted
 sender's work is the same in every mode, so the differences are telemetry's cost.
 
-    .venv/bin/python benchmarks/bench_telemetry.py [--items 20000] [--puts 2000] [--runs 5]
+    .venv/bin/python benchmarks/bench_telemetry.py [--items 20000] [--puts 2000] [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
@@ -99,6 +100,7 @@ def worker(mode: str, items: int, puts: int) -> dict[str, float]:
         return {"batch": batch_cpu / items * 1e6, "put": put_cpu / puts * 1e6}
 
     result = asyncio.run(main())
+    result.update(hooks(100_000 if mode in ("absent", "no_provider") else 5_000))
     imported = any(name.startswith("opentelemetry") for name in sys.modules)
     if imported != (mode != "absent"):
         raise RuntimeError(mode)
@@ -106,17 +108,57 @@ def worker(mode: str, items: int, puts: int) -> dict[str, float]:
     return result
 
 
+def hooks(number: int) -> dict[str, float]:
+    """The hooks alone, timed in a tight loop (µs): the gateway's per request (a probe, one
+    attempt, its answer) and the public-call decorator's per call (minus an undecorated call)."""
+    import timeit
+
+    from dynamodb_wrapper_async import DynamoDBConfig, _telemetry
+
+    config = DynamoDBConfig(table_prefix="bench_")
+    params = {"TableName": "bench_pipeline_config", "Item": {}}
+
+    def request() -> None:
+        probe = _telemetry.request(config, "PutItem", params, "bench_pipeline_config")
+        if probe is not None:
+            probe.attempt(0, params, None)({})
+            probe.succeeded()
+
+    class Api:
+        table_name = "bench_pipeline_config"
+
+        @_telemetry.traced
+        async def traced(self) -> None:
+            return None
+
+        async def plain(self) -> None:
+            return None
+
+    api = Api()
+
+    def step(coroutine: Any) -> None:
+        with contextlib.suppress(StopIteration):
+            coroutine.send(None)
+
+    def best(function: Any) -> float:
+        return min(timeit.repeat(function, number=number, repeat=3)) / number * 1e6
+
+    decorated = best(lambda: step(api.traced())) - best(lambda: step(api.plain()))
+    return {"request_hooks": best(request), "call_decorator": decorated}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--puts", type=int, default=2_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.items, args.puts)))
         return 0
-    figures: dict[str, dict[str, list[float]]] = {m: {"batch": [], "put": []} for m in MODES}
+    phases = ("batch", "put", "request_hooks", "call_decorator")
+    figures: dict[str, dict[str, list[float]]] = {m: {p: [] for p in phases} for m in MODES}
     for run in range(args.runs):
         order = MODES[run % len(MODES) :] + MODES[: run % len(MODES)]
         order = order if run % 2 == 0 else tuple(reversed(order))
@@ -128,8 +170,8 @@ def main() -> int:
             )  # fmt: skip
             for phase, value in json.loads(out.stdout).items():
                 figures[mode][phase].append(value)
-    print(f"client CPU µs per written item, median of {args.runs} runs (min-max)")
-    print(f"{'mode':<12} {'batch_upsert':>22} {'create (1 per request)':>26}")
+    print(f"client CPU µs per written item: median of {args.runs} runs (min-max), +/- vs absent")
+    print(f"{'mode':<12} {'batch_upsert':>26} {'create (1 per request)':>28}  hooks alone (min)")
     base = {phase: statistics.median(figures["absent"][phase]) for phase in ("batch", "put")}
     for mode in MODES:
         cells = []
@@ -137,9 +179,14 @@ def main() -> int:
             values = figures[mode][phase]
             median = statistics.median(values)
             cells.append(
-                f"{median:6.2f} ({min(values):.2f}-{max(values):.2f}) {median - base[phase]:+.2f}"
+                f"{median:6.2f} ({min(values):.2f}-{max(values):.2f}) {median - base[phase]:+6.2f}"
             )
-        print(f"{mode:<12} {cells[0]:>22} {cells[1]:>26}")
+        hook = min(figures[mode]["request_hooks"])
+        decorator = min(figures[mode]["call_decorator"])
+        print(
+            f"{mode:<12} {cells[0]:>26} {cells[1]:>28}  "
+            f"{hook:.2f} per request + {decorator:.2f} per public call"
+        )
     return 0
 
 

@@ -84,7 +84,7 @@ def traced(
         if "opentelemetry" not in _modules:
             return await method(self, *args, **kwargs)
         otel = _load()
-        if not otel.tracing():
+        if otel.tracer_provider() is None:
             return await method(self, *args, **kwargs)
         table = getattr(self, "table_name", None)
         with otel.call_span(f"{type(self).__name__}.{name}", table):
@@ -111,7 +111,7 @@ def job(
             if "opentelemetry" not in _modules:
                 return await function(config, table, *args, **kwargs)
             otel = _load()
-            if not otel.tracing():
+            if otel.tracer_provider() is None:
                 return await function(config, table, *args, **kwargs)
             with otel.job_span(name, table) as span:
                 result = await function(config, table, *args, **kwargs)

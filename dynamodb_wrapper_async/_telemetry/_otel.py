@@ -88,6 +88,8 @@ def _configured(provider: Any, api_package: str) -> bool:
 def tracer_provider() -> trace.TracerProvider | None:
     """The configured tracer provider, or None (none set, or the API's own no-op ones)."""
     provider = getattr(trace, "_TRACER_PROVIDER", _UNSET)
+    if provider is None:  # the usual case without a provider: nothing more to look at
+        return None
     if provider is _UNSET:
         provider = trace.get_tracer_provider()
     return provider if _configured(provider, trace.__name__) else None
@@ -96,6 +98,8 @@ def tracer_provider() -> trace.TracerProvider | None:
 def meter_provider() -> metrics.MeterProvider | None:
     """The configured meter provider, or None (none set, or the API's own no-op ones)."""
     provider = getattr(_metrics_api, "_METER_PROVIDER", _UNSET)
+    if provider is None:
+        return None
     if provider is _UNSET:
         provider = metrics.get_meter_provider()
     return provider if _configured(provider, metrics.__name__) else None

@@ -287,6 +287,7 @@ async def test_no_provider_no_span(settings: DynamoDBConfig) -> None:
     install_sender(settings, MockSender(Script(PutItem=["throttle"]).answer))
     await PipelineConfigWriteApi(settings).create_pipeline(pipelines(1)[0])
     assert _otel.tracer() is None
+    assert _otel.probe(settings, "PutItem", {"TableName": TABLE}, TABLE) is None
     with installed() as telemetry:
         assert _otel.tracer() is not None
         assert telemetry.spans() == []
