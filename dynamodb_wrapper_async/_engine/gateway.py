@@ -125,6 +125,10 @@ async def _call(
                 delay,
             )
             await asyncio.sleep(delay)
+        except BaseException:  # cancelled: the attempt's span ends too
+            if probe is not None:
+                probe.cancelled()
+            raise
         else:
             if probe is not None:
                 probe.succeeded()

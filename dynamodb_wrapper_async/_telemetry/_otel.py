@@ -359,6 +359,13 @@ class Probe:
             self._span.end()
             self._span = None
 
+    def cancelled(self) -> None:
+        """The call was cancelled (during an attempt or a backoff)."""
+        if self._span is not None:
+            self._span.set_attributes({"dynamodb_wrapper.cancelled": True})
+            self._span.end()
+            self._span = None
+
     def failed(self, error: BaseException, code: str | None, *, retried: bool) -> None:
         """The attempt failed with ``error`` (AWS error ``code``, if any); ``retried``: the
         gateway retries it."""

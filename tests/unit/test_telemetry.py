@@ -6,6 +6,7 @@ installs SDK providers with in-memory exporters for itself (``_otel.installed``)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -342,3 +343,25 @@ async def test_get_retry_exhaustion_is_an_error_attempt(
     assert call.status.status_code is StatusCode.ERROR
     assert telemetry.total("dynamodb_wrapper.throttled_requests") == 2
     assert telemetry.total("dynamodb_wrapper.retries") == 1
+
+
+@ASYNC
+async def test_a_cancelled_attempt_still_ends_its_span(
+    telemetry: Telemetry, settings: DynamoDBConfig
+) -> None:
+    started = asyncio.Event()
+
+    async def hang(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    install_sender(settings, MockSender(hang))
+    task = asyncio.ensure_future(PipelineConfigWriteApi(settings).create_pipeline(pipelines(1)[0]))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (attempt,) = telemetry.spans("DynamoDB.PutItem")
+    assert attrs(attempt)["dynamodb_wrapper.cancelled"] is True
+    assert len(telemetry.spans("PipelineConfigWriteApi.create")) == 1
