@@ -9,7 +9,8 @@ Hooks (each a no-op, returning None where it returns anything, when OTel is not 
 - :func:`request`: the probe of one gateway call; it starts a ``DynamoDB.<Operation>``
   client span per attempt and counts requests, retries, throttles, unprocessed items,
   items written or read and the capacity units DynamoDB reports.
-- :func:`traced`: a decorator giving a public API coroutine method a parent span.
+- :func:`traced`: a decorator giving a public API coroutine method a parent span;
+  :func:`traced_stream` the same for the stream a ``*_iter`` method returns.
 - :func:`job`: a decorator giving a batch job (``batch_write``, ``batch_get_items``) a span,
   whose status is ERROR when the job raises.
 - :func:`watch_limit`: reports an ``AdaptiveLimit``'s level as a gauge while it lives.
@@ -22,6 +23,8 @@ import sys
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from .._stream import ItemStream
+
 if TYPE_CHECKING:
     from ..config import DynamoDBConfig
     from ._otel import Probe
@@ -29,8 +32,9 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 S = TypeVar("S")
+T = TypeVar("T")
 
-__all__ = ["forget_limit", "job", "request", "traced", "watch_limit"]
+__all__ = ["forget_limit", "job", "request", "traced", "traced_stream", "watch_limit"]
 
 _modules = sys.modules
 
@@ -89,6 +93,28 @@ def traced(
         table = getattr(self, "table_name", None)
         with otel.call_span(f"{type(self).__name__}.{name}", table):
             return await method(self, *args, **kwargs)
+
+    return call
+
+
+def traced_stream(
+    method: Callable[Concatenate[S, P], ItemStream[T]],
+) -> Callable[Concatenate[S, P], ItemStream[T]]:
+    """Give the stream a ``*_iter`` method returns a span named ``<Class>.<method>``, from its
+    first page to its end or close; its requests' attempt spans are its children."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> ItemStream[T]:
+        stream = method(self, *args, **kwargs)  # bad input fails here, before any span
+        if "opentelemetry" not in _modules:
+            return stream
+        otel = _load()
+        if otel.tracer_provider() is None:
+            return stream
+        span_name = f"{type(self).__name__}.{name}"
+        table = getattr(self, "table_name", None)
+        return ItemStream(lambda: otel.stream_pages(span_name, table, stream.pages))
 
     return call
 

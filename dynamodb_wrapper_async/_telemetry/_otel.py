@@ -13,11 +13,12 @@ import contextlib
 import functools
 import sys
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
@@ -410,6 +411,41 @@ def job_span(name: str, table: str) -> Iterator[Span]:
     """The current span of a batch job; ERROR when the job raises."""
     with call_span(f"dynamodb_wrapper.{name}", table) as span:
         yield span
+
+
+async def stream_pages(
+    name: str, table: str | None, pages: Callable[[], AsyncIterator[list[Any]]]
+) -> AsyncGenerator[list[Any], None]:
+    """The pages of ``pages()``, each requested with the stream's span current."""
+    chosen = tracer() or trace.get_tracer(SCOPE)
+    attributes: dict[str, Any] = {"db.system.name": "aws.dynamodb"}
+    if table is not None:
+        attributes["aws.dynamodb.table_names"] = [table]
+        attributes["db.collection.name"] = table
+    span = chosen.start_span(name, kind=SpanKind.INTERNAL, attributes=attributes)
+    current = trace.set_span_in_context(span)
+    iterator = pages()
+    items = 0
+    try:
+        while True:
+            token = otel_context.attach(current)
+            try:
+                page = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            finally:
+                otel_context.detach(token)
+            items += len(page)
+            yield page
+    except Exception as error:
+        _error(span, error)
+        raise
+    finally:
+        span.set_attribute("dynamodb_wrapper.items_read", items)
+        span.end()
+        closer = getattr(iterator, "aclose", None)
+        if closer is not None:
+            await closer()
 
 
 def job_result(span: Span, result: Any) -> None:

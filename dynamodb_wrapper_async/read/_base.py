@@ -169,6 +169,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         )  # fmt: skip
         return await self._page(request, limit, last_key)
 
+    @_telemetry.traced_stream
     def query_by_composite_key_range_iter(
         self,
         partition_key: str,
@@ -203,6 +204,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         """Scan the table: up to ``limit`` matching items and the token to go on."""
         return await self._page(self._scan_request(filters, projection), limit, last_key)
 
+    @_telemetry.traced_stream
     def scan_iter(
         self,
         *,

@@ -31,6 +31,7 @@ class PipelineConfigReadApi(ReadApi[PipelineConfig, PipelineConfigView]):
         """Return active pipelines, most recently updated first, and the next page token."""
         return await self._page(self._active(filters, projection), limit, last_key)
 
+    @_telemetry.traced_stream
     def query_active_pipelines_iter(
         self,
         *,

@@ -79,6 +79,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         request = self._by("StatusRunsIndex", _status(status), since, until, filters, projection)
         return await self._page(request, limit, last_key)
 
+    @_telemetry.traced_stream
     def query_by_status_iter(
         self,
         status: RunStatus | str,
@@ -109,6 +110,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         request = self._by("PipelineRunsIndex", pipeline_id, since, until, filters, projection)
         return await self._page(request, limit, last_key)
 
+    @_telemetry.traced_stream
     def query_runs_for_pipeline_iter(
         self,
         pipeline_id: str,

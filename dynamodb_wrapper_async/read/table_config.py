@@ -43,6 +43,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         """
         return await self._page(self._pipeline(pipeline_id, filters, projection), limit, last_key)
 
+    @_telemetry.traced_stream
     def query_by_pipeline_iter(
         self,
         pipeline_id: str,
@@ -75,6 +76,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
             self.config, fanout, self.view.validate_many, limit=limit, last_key=last_key
         )
 
+    @_telemetry.traced_stream
     def query_recent_configs_iter(
         self,
         since: dt.datetime,

@@ -81,7 +81,7 @@ class Script:
             }
         if operation == "PutItem":
             return {"ConsumedCapacity": {"TableName": TABLE, "CapacityUnits": 1.0}}
-        if operation == "Query":
+        if operation in ("Query", "Scan"):
             items = [
                 {"pipeline_id": {"S": f"p{n}"}, "is_active": {"S": "true"},
                  "updated_at": {"S": "2026-01-01T00:00:00.000000+00:00"}}
@@ -365,3 +365,27 @@ async def test_a_cancelled_attempt_still_ends_its_span(
     (attempt,) = telemetry.spans("DynamoDB.PutItem")
     assert attrs(attempt)["dynamodb_wrapper.cancelled"] is True
     assert len(telemetry.spans("PipelineConfigWriteApi.create")) == 1
+
+
+@ASYNC
+async def test_a_stream_is_a_span_over_its_pages(
+    telemetry: Telemetry, settings: DynamoDBConfig
+) -> None:
+    install_sender(settings, MockSender(Script().answer))
+    reader = PipelineConfigReadApi(settings)
+    async with reader.scan_iter(segments=2) as stream:
+        scanned = [item async for item in stream]
+    queried = [item async for item in reader.query_active_pipelines_iter()]
+
+    assert len(scanned) == 6
+    assert len(queried) == 3
+    (scan,) = telemetry.spans("PipelineConfigReadApi.scan_iter")
+    assert attrs(scan)["dynamodb_wrapper.items_read"] == 6
+    segments = telemetry.spans("DynamoDB.Scan")
+    assert sorted(attrs(s)["aws.dynamodb.segment"] for s in segments) == [0, 1]
+    assert {attrs(s)["aws.dynamodb.total_segments"] for s in segments} == {2}
+    assert {s.parent.span_id for s in segments if s.parent} == {scan.context.span_id}
+    (query,) = telemetry.spans("PipelineConfigReadApi.query_active_pipelines_iter")
+    (page,) = telemetry.spans("DynamoDB.Query")
+    assert page.parent is not None
+    assert page.parent.span_id == query.context.span_id
