@@ -389,3 +389,32 @@ async def test_a_stream_is_a_span_over_its_pages(
     (page,) = telemetry.spans("DynamoDB.Query")
     assert page.parent is not None
     assert page.parent.span_id == query.context.span_id
+
+
+def test_sync_facade_calls_are_children_of_the_callers_span(telemetry: Telemetry) -> None:
+    from opentelemetry import trace
+
+    import dynamodb_wrapper_sync as sync
+    from dynamodb_wrapper_sync._runner import run
+
+    config = DynamoDBConfig(table_prefix="fake_", region_name="eu-west-1")
+
+    async def install() -> None:
+        install_sender(config, MockSender(Script().answer))
+
+    run(install())
+    try:
+        with trace.get_tracer("test").start_as_current_span("caller") as caller:
+            sync.PipelineConfigWriteApi(config).create_pipeline(pipelines(1)[0])
+            streamed = list(sync.PipelineConfigReadApi(config).scan_iter(segments=2))
+    finally:
+        run(close_clients(config))
+    assert len(streamed) == 6
+    (call,) = telemetry.spans("PipelineConfigWriteApi.create")
+    assert call.parent is not None
+    assert call.parent.span_id == caller.get_span_context().span_id
+    (scan,) = telemetry.spans("PipelineConfigReadApi.scan_iter")
+    assert scan.parent is not None
+    assert scan.parent.span_id == caller.get_span_context().span_id
+    segments = telemetry.spans("DynamoDB.Scan")
+    assert {s.parent.span_id for s in segments if s.parent} == {scan.context.span_id}
