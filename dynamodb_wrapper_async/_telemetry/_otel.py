@@ -361,7 +361,7 @@ class Probe:
             self._span = None
 
     def cancelled(self) -> None:
-        """The call was cancelled (during an attempt or a backoff)."""
+        """The call was cancelled while an attempt was in flight."""
         if self._span is not None:
             self._span.set_attributes({"dynamodb_wrapper.cancelled": True})
             self._span.end()
