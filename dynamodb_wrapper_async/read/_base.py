@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from boto3.dynamodb.conditions import ConditionBase
 
+from .. import _telemetry
 from .._codec import decode_item
 from .._engine.batch import batch_get_items
 from .._expressions import ExpressionBuilder
@@ -43,6 +44,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
     view: type[ViewT]
 
     # ------------------------------------------------------------------ single items
+    @_telemetry.traced
     async def get_by_id(
         self,
         key: Any,
@@ -78,6 +80,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             )
         return self.view.model_validate(decode_item(item))
 
+    @_telemetry.traced
     async def batch_get(
         self,
         keys: Iterable[Any],
@@ -124,6 +127,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         params.update(builder.params())
         return TransactGet(self.table_name, plain_key, params, self.view)
 
+    @_telemetry.traced
     async def transact_get(self, gets: Iterable[TransactGet]) -> list[ViewModel | None]:
         """Read up to 100 items (from any read APIs, any tables) as one consistent snapshot.
 
@@ -138,6 +142,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         return await transact_get(self.config, gets)
 
     # ------------------------------------------------------------------ queries
+    @_telemetry.traced
     async def query_by_composite_key_range(
         self,
         partition_key: str,
@@ -164,6 +169,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         )  # fmt: skip
         return await self._page(request, limit, last_key)
 
+    @_telemetry.traced_stream
     def query_by_composite_key_range_iter(
         self,
         partition_key: str,
@@ -186,6 +192,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         return self._stream(request, last_key)
 
     # ------------------------------------------------------------------ scans
+    @_telemetry.traced
     async def scan(
         self,
         *,
@@ -197,6 +204,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         """Scan the table: up to ``limit`` matching items and the token to go on."""
         return await self._page(self._scan_request(filters, projection), limit, last_key)
 
+    @_telemetry.traced_stream
     def scan_iter(
         self,
         *,

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
+from .. import _telemetry
 from .._codec import format_datetime
 from .._stream import ItemStream
 from .._tokens import query_scope
@@ -25,6 +26,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
     model = TableConfig
     view = TableConfigView
 
+    @_telemetry.traced
     async def query_by_pipeline(
         self,
         pipeline_id: str,
@@ -41,6 +43,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         """
         return await self._page(self._pipeline(pipeline_id, filters, projection), limit, last_key)
 
+    @_telemetry.traced_stream
     def query_by_pipeline_iter(
         self,
         pipeline_id: str,
@@ -52,6 +55,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         """Stream every table config of one pipeline, by table name."""
         return self._stream(self._pipeline(pipeline_id, filters, projection), last_key)
 
+    @_telemetry.traced
     async def query_recent_configs(
         self,
         since: dt.datetime,
@@ -72,6 +76,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
             self.config, fanout, self.view.validate_many, limit=limit, last_key=last_key
         )
 
+    @_telemetry.traced_stream
     def query_recent_configs_iter(
         self,
         since: dt.datetime,

@@ -10,6 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
 
+from .. import _telemetry
 from .._codec import decode_item
 from .._conflicts import restate_conflict
 from .._engine import gateway as _gateway
@@ -45,6 +46,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
     """
 
     # ------------------------------------------------------------------ single items
+    @_telemetry.traced
     async def create(self, item: UpsertT) -> ModelT:
         """Store a new item; raise ConflictError if one with its key exists.
 
@@ -63,6 +65,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             ) from error
         return full
 
+    @_telemetry.traced
     async def upsert(self, item: UpsertT) -> ModelT:
         """Create or replace an item in one UpdateItem, keeping its ``created_at``.
 
@@ -73,6 +76,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         params, key = self._upsert_request(item, now)
         return await self._stamped_update(params, key, now)
 
+    @_telemetry.traced
     async def update(
         self,
         key: KeyInput,
@@ -148,6 +152,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             raise conflict(error) from error
         return self.model.from_stored(decode_item(response["Attributes"]))
 
+    @_telemetry.traced
     async def delete(self, key: KeyInput, *, condition: ConditionBase | None = None) -> None:
         """Delete an existing item; ``condition`` (a boto3 ``Attr`` condition) must hold.
 
@@ -205,6 +210,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         params, plain_key = self._check_request(key, condition)
         return TransactAction("ConditionCheck", self.table_name, plain_key, params)
 
+    @_telemetry.traced
     async def transact_write(
         self, actions: Iterable[TransactAction], *, client_request_token: str | None = None
     ) -> None:
@@ -217,6 +223,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         await transact(self.config, actions, client_request_token=client_request_token)
 
     # ------------------------------------------------------------------ batches
+    @_telemetry.traced
     async def batch_upsert(
         self,
         items: Iterable[UpsertT]
@@ -252,6 +259,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 self.config, self.table_name, _map(request, items), progress=report
             )
 
+    @_telemetry.traced
     async def batch_delete(
         self,
         keys: Iterable[KeyInput] | AsyncIterable[KeyInput],
@@ -271,6 +279,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 self.config, self.table_name, _map(self._delete_request_of, keys), progress=report
             )
 
+    @_telemetry.traced
     async def batch_write(
         self,
         writes: Iterable[UpsertT | Delete] | AsyncIterable[UpsertT | Delete],

@@ -8,6 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
+from .. import _telemetry
 from .._codec import decode_item
 from ..exceptions import ConflictError, ValidationError
 from ..models import PipelineRunLog, PipelineRunLogUpsert, RunStatus
@@ -59,6 +60,7 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
         """Delete a run."""
         await self.delete((run_id, pipeline_id), condition=condition)
 
+    @_telemetry.traced
     async def start_run(
         self,
         run_id: str,
@@ -83,6 +85,7 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
         )
         return await self.create(run)
 
+    @_telemetry.traced
     async def complete_run(
         self,
         run_id: str,
