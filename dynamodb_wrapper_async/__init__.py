@@ -5,9 +5,12 @@ returns an :class:`ItemStream` for ``async for``. The blocking twin of each clas
 same names, lives in ``dynamodb_wrapper_sync``.
 """
 
+from ._backfill import AsyncCheckpointStore as AsyncCheckpointStore
+from ._backfill import BackfillCheckpoint as BackfillCheckpoint
 from ._backfill import BackfillResult as BackfillResult
 from ._backfill import CheckpointStore as CheckpointStore
 from ._backfill import FileCheckpoint as FileCheckpoint
+from ._backfill import TableCheckpoint as TableCheckpoint
 from ._backfill import Transform as Transform
 from ._backfill import backfill as backfill
 from ._engine.batch import BatchResult as BatchResult
@@ -61,6 +64,8 @@ from .write import WriteApi as WriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "AsyncCheckpointStore",
+    "BackfillCheckpoint",
     "BackfillResult",
     "BatchResult",
     "BatchWriteError",
@@ -90,6 +95,7 @@ __all__ = [
     "ReadApi",
     "RetryableError",
     "RunStatus",
+    "TableCheckpoint",
     "TableConfig",
     "TableConfigReadApi",
     "TableConfigUpsert",

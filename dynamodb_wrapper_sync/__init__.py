@@ -7,8 +7,12 @@ config and exceptions are the very same objects as the core's, so
 running loop in the calling thread), from many threads and in forked PySpark workers.
 """
 
+from dynamodb_wrapper_async import BackfillCheckpoint as BackfillCheckpoint
+from dynamodb_wrapper_async import BackfillResult as BackfillResult
 from dynamodb_wrapper_async import BatchResult as BatchResult
 from dynamodb_wrapper_async import Delete as Delete
+from dynamodb_wrapper_async import FileCheckpoint as FileCheckpoint
+from dynamodb_wrapper_async import TableCheckpoint as TableCheckpoint
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async import TransactGet as TransactGet
@@ -56,6 +60,8 @@ from .write import TableConfigWriteApi as TableConfigWriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "BackfillCheckpoint",
+    "BackfillResult",
     "BatchResult",
     "BatchWriteError",
     "Capacity",
@@ -66,6 +72,7 @@ __all__ = [
     "DynamoDBWrapperError",
     "DynamoModel",
     "EmbeddedDynamoDB",
+    "FileCheckpoint",
     "ItemNotFoundError",
     "PipelineConfig",
     "PipelineConfigReadApi",
@@ -81,6 +88,7 @@ __all__ = [
     "RetryableError",
     "RunStatus",
     "SyncItemStream",
+    "TableCheckpoint",
     "TableConfig",
     "TableConfigReadApi",
     "TableConfigUpsert",
