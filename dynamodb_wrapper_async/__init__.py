@@ -12,6 +12,8 @@ from ._backfill import Transform as Transform
 from ._backfill import backfill as backfill
 from ._engine.batch import BatchResult as BatchResult
 from ._engine.progress import ProgressCallback as ProgressCallback
+from ._markers import Append as Append
+from ._markers import Increment as Increment
 from ._schema import TableSchema as TableSchema
 from ._stream import ItemStream as ItemStream
 from ._wire.pool import close_clients as close_clients
@@ -61,6 +63,7 @@ from .write import WriteApi as WriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "Append",
     "BackfillResult",
     "BatchResult",
     "BatchWriteError",
@@ -74,6 +77,7 @@ __all__ = [
     "DynamoModel",
     "EmbeddedDynamoDB",
     "FileCheckpoint",
+    "Increment",
     "ItemNotFoundError",
     "ItemStream",
     "PipelineConfig",

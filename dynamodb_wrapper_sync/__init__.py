@@ -7,8 +7,10 @@ config and exceptions are the very same objects as the core's, so
 running loop in the calling thread), from many threads and in forked PySpark workers.
 """
 
+from dynamodb_wrapper_async import Append as Append
 from dynamodb_wrapper_async import BatchResult as BatchResult
 from dynamodb_wrapper_async import Delete as Delete
+from dynamodb_wrapper_async import Increment as Increment
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async import TransactGet as TransactGet
@@ -56,6 +58,7 @@ from .write import TableConfigWriteApi as TableConfigWriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "Append",
     "BatchResult",
     "BatchWriteError",
     "Capacity",
@@ -66,6 +69,7 @@ __all__ = [
     "DynamoDBWrapperError",
     "DynamoModel",
     "EmbeddedDynamoDB",
+    "Increment",
     "ItemNotFoundError",
     "PipelineConfig",
     "PipelineConfigReadApi",

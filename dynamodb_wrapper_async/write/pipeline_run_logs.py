@@ -1,14 +1,17 @@
-"""PipelineRunLogsWriteApi: recording runs and their lifecycle (start, complete)."""
+"""PipelineRunLogsWriteApi: recording runs and their lifecycle (start, progress, complete)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase
 
 from .._codec import decode_item
+from .._conflicts import restate_conflict
+from .._markers import Increment
 from ..exceptions import ConflictError, ValidationError
 from ..models import PipelineRunLog, PipelineRunLogUpsert, RunStatus
 from ..utils import to_utc, utc_now
@@ -129,6 +132,57 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
             condition_expression=Attr("status").is_in([s.value for s in OPEN_STATES]),
             expected_version=current.version,
         )
+
+    async def add_run_progress(
+        self,
+        run_id: str,
+        pipeline_id: str,
+        *,
+        records_processed: int = 0,
+        records_failed: int = 0,
+        metrics: Mapping[str, int | float | Decimal] | None = None,
+    ) -> PipelineRunLog:
+        """Add counts to a pending or running run, atomically: many executors may report at once.
+
+        ``records_processed`` and ``records_failed`` are added to the stored counts, and each
+        of ``metrics`` to ``metrics[name]`` (a missing one starts at 0). Exactly once, even if
+        an answer is lost and the call is retried. Returns the run as stored after the call.
+
+        Raises:
+            ValidationError: A negative or non-int count, or a metric that is not a number.
+            ItemNotFoundError: The run does not exist.
+            ConflictError: The run is finished (success, failed or cancelled).
+        """
+        updates: dict[str, Any] = {}
+        for name, count in (
+            ("records_processed", records_processed),
+            ("records_failed", records_failed),
+        ):
+            if type(count) is not int or count < 0:
+                msg = f"add_run_progress {name} must be an int >= 0, got {count!r:.40}"
+                raise ValidationError(msg, table=self.table_name)
+            updates[name] = Increment(count)
+        for metric, amount in (metrics or {}).items():
+            label: object = metric
+            if not isinstance(label, str) or not label or set(label) & set(".[]"):
+                msg = f"metric names must be non-empty text without '.', '[' or ']': {metric!r:.80}"
+                raise ValidationError(msg, table=self.table_name)
+            updates[f"metrics.{metric}"] = Increment(amount)
+        key = {"run_id": run_id, "pipeline_id": pipeline_id}
+        try:
+            return await self.update(
+                (run_id, pipeline_id),
+                updates,
+                condition_expression=Attr("status").is_in([s.value for s in OPEN_STATES]),
+            )
+        except ConflictError as error:
+            status = decode_item(error.item).get("status") if error.item else None
+            if status in {s.value for s in OPEN_STATES}:
+                raise  # another condition failed (e.g. a count bound)
+            msg = f"run is already {status}; progress is added only to pending or running runs"
+            raise restate_conflict(
+                error, msg, operation="add_run_progress", table=self.table_name, key=key
+            ) from error
 
     async def _current(self, run_id: str, pipeline_id: str) -> PipelineRunLog:
         wire_key, plain_key = self._key(run_id, pipeline_id)
