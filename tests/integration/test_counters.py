@@ -180,3 +180,34 @@ async def test_run_progress_is_refused_once_the_run_is_finished(
     assert stored["records_processed"] == {"N": "10"}
     assert stored["status"] == {"S": "failed"}
     assert stored["version"] == {"N": "3"}
+
+
+def test_the_readme_example_through_the_sync_facade(
+    config: DynamoDBConfig, raw_client: Any, uid: str
+) -> None:
+    """README "Counters and appends", as written (ids made unique)."""
+    from dynamodb_wrapper_sync import Append as SyncAppend
+    from dynamodb_wrapper_sync import Increment as SyncIncrement
+    from dynamodb_wrapper_sync import PipelineRunLogsWriteApi as SyncRunLogsWriteApi
+
+    run_id = f"run-42-{uid}"
+    runs = SyncRunLogsWriteApi(config)
+    runs.start_run(run_id, uid)
+
+    def report(rows: Any) -> None:
+        count = sum(1 for _ in rows)
+        runs.add_run_progress(run_id, uid, records_processed=count, metrics={"files": 1})
+
+    for partition in (range(10), range(5), range(0)):
+        report(iter(partition))
+    run = runs.update_run_log(
+        run_id,
+        uid,
+        {"records_failed": SyncIncrement(3), "metrics.warnings": SyncAppend(["late file"])},
+    )
+
+    assert run.records_processed == 15
+    assert run.records_failed == 3
+    assert run.metrics == {"files": 3, "warnings": ["late file"]}
+    assert run.version == 5
+    assert stored_run(raw_client, config, run_id, uid)["version"] == {"N": "5"}
