@@ -145,29 +145,19 @@ class PipelineRunLogsWriteApi(WriteApi[PipelineRunLog, PipelineRunLogUpsert]):
         """Add counts to a pending or running run, atomically: many executors may report at once.
 
         ``records_processed`` and ``records_failed`` are added to the stored counts, and each
-        of ``metrics`` to ``metrics[name]`` (a missing one starts at 0). Exactly once, even if
-        an answer is lost and the call is retried. Returns the run as stored after the call.
+        of ``metrics`` to ``metrics[name]`` (a missing one starts at 0). A call whose answer
+        is lost is resent so that it applies once, unless another writer updated the run in
+        between (then it may apply twice). Returns the run as stored after the call.
 
         Raises:
             ValidationError: A negative or non-int count, or a metric that is not a number.
             ItemNotFoundError: The run does not exist.
             ConflictError: The run is finished (success, failed or cancelled).
         """
-        updates: dict[str, Any] = {}
-        for name, count in (
-            ("records_processed", records_processed),
-            ("records_failed", records_failed),
-        ):
-            if type(count) is not int or count < 0:
-                msg = f"add_run_progress {name} must be an int >= 0, got {count!r:.40}"
-                raise ValidationError(msg, table=self.table_name)
-            updates[name] = Increment(count)
-        for metric, amount in (metrics or {}).items():
-            label: object = metric
-            if not isinstance(label, str) or not label or set(label) & set(".[]"):
-                msg = f"metric names must be non-empty text without '.', '[' or ']': {metric!r:.80}"
-                raise ValidationError(msg, table=self.table_name)
-            updates[f"metrics.{metric}"] = Increment(amount)
+        try:
+            updates = _progress_updates(records_processed, records_failed, metrics)
+        except ValidationError as error:
+            raise ValidationError(error.message, table=self.table_name) from None
         key = {"run_id": run_id, "pipeline_id": pipeline_id}
         try:
             return await self.update(
@@ -202,3 +192,29 @@ def _final_status(status: RunStatus | str) -> RunStatus:
         msg = f"complete_run status must be one of {allowed}, got {status!r}"
         raise ValidationError(msg)
     return final
+
+
+def _progress_updates(
+    records_processed: object, records_failed: object, metrics: object
+) -> dict[str, Any]:
+    """The update of :meth:`PipelineRunLogsWriteApi.add_run_progress`: Increments by path."""
+    updates: dict[str, Any] = {}
+    for name, count in (
+        ("records_processed", records_processed),
+        ("records_failed", records_failed),
+    ):
+        if type(count) is not int or count < 0:
+            msg = f"add_run_progress {name} must be an int >= 0, got {count!r:.40}"
+            raise ValidationError(msg)
+        updates[name] = Increment(count)
+    given = {} if metrics is None else metrics
+    if not isinstance(given, Mapping):
+        kind = type(given).__name__
+        msg = f"add_run_progress metrics must be a mapping of name -> number, got {kind}"
+        raise ValidationError(msg)
+    for metric, amount in given.items():
+        if not isinstance(metric, str) or not metric or set(metric) & set(".[]"):
+            msg = f"metric names must be non-empty text without '.', '[' or ']': {metric!r:.80}"
+            raise ValidationError(msg)
+        updates[f"metrics.{metric}"] = Increment(amount)
+    return updates
