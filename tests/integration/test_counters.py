@@ -211,3 +211,27 @@ def test_the_readme_example_through_the_sync_facade(
     assert run.metrics == {"files": 3, "warnings": ["late file"]}
     assert run.version == 5
     assert stored_run(raw_client, config, run_id, uid)["version"] == {"N": "5"}
+
+
+async def test_markers_in_a_transaction(config: DynamoDBConfig, raw_client: Any, uid: str) -> None:
+    writes = PipelineRunLogsWriteApi(config)
+    await writes.start_run(f"a-{uid}", uid)
+    await writes.start_run(f"b-{uid}", uid)
+
+    await writes.transact_write(
+        [
+            writes.update_action((f"a-{uid}", uid), {"records_processed": Increment(5)}),
+            writes.update_action(
+                (f"b-{uid}", uid),
+                {"records_failed": Increment(2), "metrics.warnings": Append(["x"])},
+                expected_version=1,
+            ),
+        ]
+    )
+
+    first = stored_run(raw_client, config, f"a-{uid}", uid)
+    second = stored_run(raw_client, config, f"b-{uid}", uid)
+    assert first["records_processed"] == {"N": "5"}
+    assert second["records_failed"] == {"N": "2"}
+    assert second["metrics"]["M"]["warnings"] == {"L": [{"S": "x"}]}
+    assert first["version"] == second["version"] == {"N": "2"}
