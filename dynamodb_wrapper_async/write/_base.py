@@ -88,7 +88,9 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         number or list in place (a missing one starts at 0 or empty), on a field or a dotted
         path into a map field (``"metrics.rows"``). ``condition_expression`` is a boto3
         ``Attr`` condition; ``expected_version`` makes the update conditional on the stored
-        ``version``.
+        ``version``. A resend after a lost answer is guarded by this call's ``updated_at``
+        stamp: exact for one writer of the item; with concurrent writers of one item use
+        ``transact_write([update_action(...)])`` (or ``add_run_progress`` for run logs).
 
         Raises:
             ItemNotFoundError: No item has this key.

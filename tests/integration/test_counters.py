@@ -19,6 +19,7 @@ from dynamodb_wrapper_async import (
     DynamoDBConfig,
     Increment,
     ItemNotFoundError,
+    PipelineRunLogsReadApi,
     PipelineRunLogsWriteApi,
     RunStatus,
     TableConfigUpsert,
@@ -50,8 +51,9 @@ def only_dynamodb_local(request: pytest.FixtureRequest) -> None:
 async def test_8_processes_x_200_increments_end_with_the_exact_sum(
     config: DynamoDBConfig, raw_client: Any, uid: str, request: pytest.FixtureRequest
 ) -> None:
-    """8 spawned processes, each 200 calls through the sync facade, against one run log:
-    the counts end exactly at 8 x 200 x 7, and every call left a version of its own."""
+    """8 spawned processes, each 200 calls through the sync facade, against one run log
+    (half by add_run_progress, half by update_run_log): the counts end exactly at
+    8 x 200 x 7, the version is up once per call, and every update_run_log saw its own."""
     only_dynamodb_local(request)
     run_id = f"run-{uid}"
     await PipelineRunLogsWriteApi(config).start_run(run_id, uid)
@@ -70,7 +72,9 @@ async def test_8_processes_x_200_increments_end_with_the_exact_sum(
     assert stored["metrics"]["M"]["rows"] == {"N": str(calls * STEP)}
     assert stored["records_failed"] == {"N": "0"}
     assert stored["version"] == {"N": str(1 + calls)}  # up exactly once per call
-    assert sorted(versions) == list(range(2, calls + 2))  # each call saw its own version
+    # update_run_log returns the run it stored: each of its calls saw a version of its own
+    assert len(versions) == len(set(versions)) == calls // 2
+    assert set(versions) <= set(range(2, calls + 2))
 
 
 async def test_increments_appends_and_plain_values_in_one_update(
@@ -161,9 +165,10 @@ async def test_run_progress_is_refused_once_the_run_is_finished(
     writes = PipelineRunLogsWriteApi(config)
     run_id = f"run-{uid}"
     await writes.start_run(run_id, uid)
-    progressed = await writes.add_run_progress(
+    await writes.add_run_progress(
         run_id, uid, records_processed=10, records_failed=1, metrics={"files": 2}
     )
+    progressed = await PipelineRunLogsReadApi(config).get_by_id(run_id, uid, consistent_read=True)
     await writes.complete_run(run_id, uid, RunStatus.FAILED)
 
     with pytest.raises(ConflictError, match="run is already failed; progress") as caught:
@@ -174,12 +179,19 @@ async def test_run_progress_is_refused_once_the_run_is_finished(
         await writes.update_run_log(run_id, uid, {"status": Increment(1)})
 
     assert progressed.records_processed == 10
+    assert progressed.records_failed == 1
     assert progressed.metrics == {"files": 2}
     assert caught.value.operation == "add_run_progress"
     stored = stored_run(raw_client, config, run_id, uid)
     assert stored["records_processed"] == {"N": "10"}
     assert stored["status"] == {"S": "failed"}
     assert stored["version"] == {"N": "3"}
+    missing = raw_client.get_item(
+        TableName=config.table_name("pipeline_run_logs"),
+        Key={"run_id": {"S": f"missing-{uid}"}, "pipeline_id": {"S": uid}},
+        ConsistentRead=True,
+    )
+    assert "Item" not in missing  # the refused progress did not create the run
 
 
 def test_the_readme_example_through_the_sync_facade(

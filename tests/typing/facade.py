@@ -92,8 +92,7 @@ def check(config: DynamoDBConfig, since: dt.datetime, dto: PipelineConfigUpsert)
     assert_type(run_writes.start_run("r", "p"), PipelineRunLog)
     assert_type(run_writes.complete_run("r", "p", "success"), PipelineRunLog)
     assert_type(
-        run_writes.add_run_progress("r", "p", records_processed=5, metrics={"rows": 5}),
-        PipelineRunLog,
+        run_writes.add_run_progress("r", "p", records_processed=5, metrics={"rows": 5}), None
     )
     assert_type(
         run_writes.update_run_log("r", "p", {"records_failed": Increment(1)}), PipelineRunLog

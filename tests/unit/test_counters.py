@@ -71,9 +71,11 @@ class Script:
         return self.sender.requests
 
     async def handle(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        del operation, request
+        del request
         if isinstance(self.answer, MockError):
             raise self.answer
+        if operation == "TransactWriteItems":
+            return {}
         return {"Attributes": self.answer or stored_run(version=2)}
 
 
@@ -270,21 +272,32 @@ async def test_bad_run_progress_is_refused_before_any_request(
 
 
 # ---------------------------------------------------------------------- add_run_progress
-async def test_run_progress_adds_counts_to_an_open_run_only(script: Script) -> None:
-    script.answer = stored_run(records_processed=500, metrics={"rows": 20}, version=2)
+def cancelled(code: str, item: dict[str, Any] | None = None) -> MockError:
+    """A TransactionCanceledException of a one-action transaction, for ``code``."""
+    reason: dict[str, Any] = {"Code": code, "Message": code}
+    if item is not None:
+        reason["Item"] = item
+    return MockError("TransactionCanceledException", CancellationReasons=[reason])
 
-    run = await PipelineRunLogsWriteApi(CONFIG).add_run_progress(
+
+async def test_run_progress_is_a_one_action_transaction_on_an_open_run(script: Script) -> None:
+    await PipelineRunLogsWriteApi(CONFIG).add_run_progress(
         *RUN_KEY, records_processed=500, records_failed=2, metrics={"rows": 20}
     )
 
-    assert run.records_processed == 500
     ((operation, request),) = script.requests
-    assert operation == "UpdateItem"
-    update = expression(request, request["UpdateExpression"])
-    assert "records_processed = if_not_exists(records_processed, 0) + 500" in update
-    assert "records_failed = if_not_exists(records_failed, 0) + 2" in update
-    assert "metrics.rows = if_not_exists(metrics.rows, 0) + 20" in update
-    condition = expression(request, request["ConditionExpression"])
+    assert operation == "TransactWriteItems"
+    assert 1 <= len(request["ClientRequestToken"]) <= 36
+    ((kind, update),) = (item for action in request["TransactItems"] for item in action.items())
+    assert kind == "Update"
+    assert update["TableName"] == "unit_counters_pipeline_run_logs"
+    assert update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+    changes = expression(update, update["UpdateExpression"])
+    assert "records_processed = if_not_exists(records_processed, 0) + 500" in changes
+    assert "records_failed = if_not_exists(records_failed, 0) + 2" in changes
+    assert "metrics.rows = if_not_exists(metrics.rows, 0) + 20" in changes
+    condition = expression(update, update["ConditionExpression"])
+    assert "attribute_exists(run_id)" in condition  # a missing run is not created
     assert "status IN ('pending', 'running')" in condition
 
 
@@ -292,20 +305,97 @@ async def test_run_progress_adds_counts_to_an_open_run_only(script: Script) -> N
 async def test_run_progress_on_a_finished_run_is_a_conflict_that_says_so(
     script: Script, status: str
 ) -> None:
-    script.answer = MockError(
-        "ConditionalCheckFailedException", Item=stored_run(status=status, version=3)
-    )
+    script.answer = cancelled("ConditionalCheckFailed", stored_run(status=status, version=3))
 
     with pytest.raises(ConflictError, match=f"run is already {status}; progress") as caught:
         await PipelineRunLogsWriteApi(CONFIG).add_run_progress(*RUN_KEY, records_processed=1)
 
     assert caught.value.operation == "add_run_progress"
     assert caught.value.key == {"run_id": "run-1", "pipeline_id": "p-1"}
+    assert [r["code"] for r in caught.value.cancellation_reasons] == ["ConditionalCheckFailed"]
     assert len(script.requests) == 1
 
 
 async def test_run_progress_on_a_missing_run_is_not_found(script: Script) -> None:
-    script.answer = MockError("ConditionalCheckFailedException")
+    script.answer = cancelled("ConditionalCheckFailed")
 
-    with pytest.raises(ItemNotFoundError):
+    with pytest.raises(ItemNotFoundError) as caught:
         await PipelineRunLogsWriteApi(CONFIG).add_run_progress(*RUN_KEY, records_processed=1)
+
+    assert caught.value.operation == "add_run_progress"
+    assert caught.value.key == {"run_id": "run-1", "pipeline_id": "p-1"}
+
+
+async def test_run_progress_past_a_bound_is_the_transaction_conflict(script: Script) -> None:
+    """An open run whose condition failed anyway (not the status) keeps the cancellation."""
+    script.answer = cancelled("ConditionalCheckFailed", stored_run(status="running"))
+
+    with pytest.raises(ConflictError, match="transaction cancelled") as caught:
+        await PipelineRunLogsWriteApi(CONFIG).add_run_progress(*RUN_KEY, records_processed=1)
+
+    assert caught.value.operation == "add_run_progress"
+
+
+RETRYING = CONFIG.model_copy(update={"max_retries": 3})
+
+
+class Conflicts:
+    """Cancels the first ``times`` TransactWriteItems for TransactionConflict, then applies."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+        self.sender = MockSender(self.handle)
+
+    async def handle(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        assert operation == "TransactWriteItems"
+        if len(self.sender.requests) <= self.times:
+            raise cancelled("TransactionConflict")
+        return {}
+
+
+@pytest.fixture
+async def conflicts() -> AsyncIterator[Conflicts]:
+    scripted = Conflicts(times=2)
+    install_sender(RETRYING, scripted.sender)
+    yield scripted
+    await close_clients(RETRYING)
+
+
+async def test_a_transaction_conflict_is_sent_again_under_a_new_token(
+    conflicts: Conflicts,
+) -> None:
+    """Cancelled for a concurrent transaction, nothing was applied: a new token may apply it."""
+    writes = PipelineRunLogsWriteApi(RETRYING)
+    await writes.add_run_progress(*RUN_KEY, records_processed=1)
+    await writes.transact_write([writes.update_action(RUN_KEY, {"records_failed": Increment(1)})])
+
+    requests = [request for _, request in conflicts.sender.requests]
+    assert len(requests) == 3 + 1  # two conflicts, then applied; the next call at once
+    tokens = [request["ClientRequestToken"] for request in requests[:3]]
+    assert len(set(tokens)) == 3
+    assert requests[0]["TransactItems"] == requests[2]["TransactItems"]
+
+
+async def test_a_transaction_conflict_under_the_callers_token_is_raised(
+    conflicts: Conflicts,
+) -> None:
+    """The caller's own token is never replaced: its retry must stay idempotent."""
+    writes = PipelineRunLogsWriteApi(RETRYING)
+    action = writes.update_action(RUN_KEY, {"records_failed": Increment(1)})
+
+    with pytest.raises(ConflictError, match="TransactionConflict") as caught:
+        await writes.transact_write([action], client_request_token="mine")
+
+    assert caught.value.cancellation_reasons[0]["code"] == "TransactionConflict"
+    assert len(conflicts.sender.requests) == 1
+
+
+async def test_transaction_conflicts_past_the_retry_budget_are_raised() -> None:
+    scripted = Conflicts(times=10)
+    install_sender(RETRYING, scripted.sender)
+    try:
+        with pytest.raises(ConflictError, match="TransactionConflict"):
+            await PipelineRunLogsWriteApi(RETRYING).add_run_progress(*RUN_KEY, records_processed=1)
+    finally:
+        await close_clients(RETRYING)
+    assert len(scripted.sender.requests) == 1 + 3  # max_retries=3
