@@ -15,6 +15,8 @@ from ._backfill import Transform as Transform
 from ._backfill import backfill as backfill
 from ._engine.batch import BatchResult as BatchResult
 from ._engine.progress import ProgressCallback as ProgressCallback
+from ._markers import Append as Append
+from ._markers import Increment as Increment
 from ._schema import TableSchema as TableSchema
 from ._stream import ItemStream as ItemStream
 from ._wire.pool import close_clients as close_clients
@@ -64,6 +66,7 @@ from .write import WriteApi as WriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "Append",
     "AsyncCheckpointStore",
     "BackfillCheckpoint",
     "BackfillResult",
@@ -79,6 +82,7 @@ __all__ = [
     "DynamoModel",
     "EmbeddedDynamoDB",
     "FileCheckpoint",
+    "Increment",
     "ItemNotFoundError",
     "ItemStream",
     "PipelineConfig",

@@ -7,11 +7,13 @@ config and exceptions are the very same objects as the core's, so
 running loop in the calling thread), from many threads and in forked PySpark workers.
 """
 
+from dynamodb_wrapper_async import Append as Append
 from dynamodb_wrapper_async import BackfillCheckpoint as BackfillCheckpoint
 from dynamodb_wrapper_async import BackfillResult as BackfillResult
 from dynamodb_wrapper_async import BatchResult as BatchResult
 from dynamodb_wrapper_async import Delete as Delete
 from dynamodb_wrapper_async import FileCheckpoint as FileCheckpoint
+from dynamodb_wrapper_async import Increment as Increment
 from dynamodb_wrapper_async import TableCheckpoint as TableCheckpoint
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
@@ -60,6 +62,7 @@ from .write import TableConfigWriteApi as TableConfigWriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "Append",
     "BackfillCheckpoint",
     "BackfillResult",
     "BatchResult",
@@ -73,6 +76,7 @@ __all__ = [
     "DynamoModel",
     "EmbeddedDynamoDB",
     "FileCheckpoint",
+    "Increment",
     "ItemNotFoundError",
     "PipelineConfig",
     "PipelineConfigReadApi",

@@ -88,13 +88,19 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         """Change some fields of an existing item and return it as stored.
 
         ``updates`` maps field names to new values (validated against the model); None
-        removes an optional field. ``condition_expression`` is a boto3 ``Attr`` condition;
-        ``expected_version`` makes the update conditional on the stored ``version``.
+        removes an optional field. ``Increment(n)`` and ``Append(values)`` change the stored
+        number or list in place (a missing one starts at 0 or empty), on a field or a dotted
+        path into a map field (``"metrics.rows"``). ``condition_expression`` is a boto3
+        ``Attr`` condition; ``expected_version`` makes the update conditional on the stored
+        ``version``. A resend after a lost answer is guarded by this call's ``updated_at``
+        stamp: exact for one writer of the item; with concurrent writers of one item use
+        ``transact_write([update_action(...)])`` (or ``add_run_progress`` for run logs).
 
         Raises:
             ItemNotFoundError: No item has this key.
             ConflictError: The condition or the version check failed.
-            ValidationError: Unknown field, wrong type, key or server-managed field.
+            ValidationError: Unknown field, wrong type, key or server-managed field; an
+                Increment of a non-number, an Append to a non-list, overlapping paths.
         """
         return await self._update_at(
             key, updates, utc_now(), condition_expression, expected_version
