@@ -22,7 +22,8 @@ from ..exceptions import (
 ERRORS: dict[str, type[DynamoDBWrapperError]] = {
     "ConditionalCheckFailedException": ConflictError,
     "TransactionCanceledException": ConflictError,
-    "TransactionConflictException": ConflictError,
+    # a plain write met an item a transaction is changing: nothing was applied, retry it
+    "TransactionConflictException": RetryableError,
     "TransactionInProgressException": RetryableError,  # our token's earlier attempt is running
     "IdempotentParameterMismatchException": ConflictError,
     "ResourceInUseException": ConflictError,

@@ -399,3 +399,39 @@ async def test_transaction_conflicts_past_the_retry_budget_are_raised() -> None:
     finally:
         await close_clients(RETRYING)
     assert len(scripted.sender.requests) == 1 + 3  # max_retries=3
+
+
+class BusyItem:
+    """Answers the first UpdateItem with TransactionConflictException (a transaction holds
+    the item: nothing was applied), then applies it."""
+
+    def __init__(self) -> None:
+        self.sender = MockSender(self.handle)
+
+    async def handle(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        del request
+        assert operation == "UpdateItem"
+        if len(self.sender.requests) == 1:
+            raise MockError("TransactionConflictException", "ongoing transaction")
+        return {"Attributes": stored_run(version=2, records_processed=5)}
+
+
+async def test_an_update_that_meets_a_transaction_is_sent_again_by_default() -> None:
+    """DynamoDB refuses a plain write to an item a transaction is changing (add_run_progress
+    from another executor, say); it applied nothing, so the default config sends it again."""
+    default = DynamoDBConfig(
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        table_prefix="unit_counters_busy_",
+    )
+    scripted = BusyItem()
+    install_sender(default, scripted.sender)
+    try:
+        run = await PipelineRunLogsWriteApi(default).update_run_log(
+            *RUN_KEY, {"records_processed": Increment(5)}
+        )
+    finally:
+        await close_clients(default)
+    assert run.records_processed == 5
+    assert len(scripted.sender.requests) == 2

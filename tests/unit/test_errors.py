@@ -53,7 +53,8 @@ def test_unknown_codes_become_base_or_retryable_by_status() -> None:
 
 def test_retryable_classification() -> None:
     for code in ("ProvisionedThroughputExceededException", "ThrottlingException",
-                 "RequestLimitExceeded", "InternalServerError"):  # fmt: skip
+                 "RequestLimitExceeded", "InternalServerError",
+                 "TransactionConflictException"):  # fmt: skip
         assert code in RETRYABLE_CODES
         assert is_retryable(client_error(code))
     assert is_retryable(client_error("Whatever", status=500))
