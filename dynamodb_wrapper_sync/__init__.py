@@ -8,12 +8,16 @@ running loop in the calling thread), from many threads and in forked PySpark wor
 """
 
 from dynamodb_wrapper_async import BatchResult as BatchResult
+from dynamodb_wrapper_async import CapacityBudget as CapacityBudget
+from dynamodb_wrapper_async import CapacityUnits as CapacityUnits
+from dynamodb_wrapper_async import ConsumedCapacity as ConsumedCapacity
 from dynamodb_wrapper_async import Delete as Delete
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async import TransactGet as TransactGet
 from dynamodb_wrapper_async.config import DynamoDBConfig as DynamoDBConfig
 from dynamodb_wrapper_async.exceptions import BatchWriteError as BatchWriteError
+from dynamodb_wrapper_async.exceptions import CapacityError as CapacityError
 from dynamodb_wrapper_async.exceptions import ConflictError as ConflictError
 from dynamodb_wrapper_async.exceptions import ConnectionError as ConnectionError
 from dynamodb_wrapper_async.exceptions import DynamoDBWrapperError as DynamoDBWrapperError
@@ -59,8 +63,12 @@ __all__ = [
     "BatchResult",
     "BatchWriteError",
     "Capacity",
+    "CapacityBudget",
+    "CapacityError",
+    "CapacityUnits",
     "ConflictError",
     "ConnectionError",
+    "ConsumedCapacity",
     "Delete",
     "DynamoDBConfig",
     "DynamoDBWrapperError",

@@ -68,8 +68,9 @@ async def collect(
 
         params = request.params_for(limit=need, start=start)
         results, keys, cut, evaluated = await _gateway.call_converted(
-            config, request.operation, params, page, table=request.table
-        )
+            config, request.operation, params, page, table=request.table,
+            capacity=request.capacity,
+        )  # fmt: skip
         collected.items.extend(results)
         collected.keys.extend(keys)
         if cut is not None:  # stopped inside this page: resume right after its last item
@@ -109,8 +110,9 @@ async def iterate_pages(
     while True:
         params = request.params_for(limit=None, start=start)
         results, start = await _gateway.call_converted(
-            config, request.operation, params, page, table=request.table
-        )
+            config, request.operation, params, page, table=request.table,
+            capacity=request.capacity,
+        )  # fmt: skip
         if results:
             yield results
         if start is None:
