@@ -270,8 +270,7 @@ async def _write_chunk(
     capacity: Charge | None = None,
 ) -> tuple[int, int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
     """Write one chunk; return (written, superseded, retries, not written, last error)."""
-    if capacity is not None:
-        _check_capacity(capacity, chunk)
+    _check_capacity(capacity, chunk)
     for answered in chunk.waits:
         await answered.wait()
     chunk.waits.clear()
@@ -280,6 +279,7 @@ async def _write_chunk(
     written = 0
     cause: DynamoDBWrapperError | None = None
     while True:
+        units = await _paced(capacity, pending, budget)
         async with limit:
             # No await between dropping what was superseded and marking the chunk in flight:
             # a later item of the same key either sees it superseded or waits for this answer.
@@ -298,6 +298,8 @@ async def _write_chunk(
                     retry=False,
                     budget=budget,
                     capacity=capacity,
+                    units=units,
+                    prepaid=True,
                 )
             except DynamoDBWrapperError as error:
                 if not isinstance(error, _CURABLE):
@@ -327,8 +329,21 @@ async def _write_chunk(
     return _outcome(chunk, written, budget, [], None)
 
 
-def _check_capacity(capacity: Charge, chunk: _Chunk[T]) -> None:
+async def _paced(
+    capacity: Charge | None, pending: list[WriteRequest[T]], budget: RetryBudget
+) -> float | None:
+    """Wait for the units of ``pending`` (holding no slot; the deadline skips the wait)."""
+    if capacity is None:
+        return None
+    units = float(sum(write_units(request.request) for request in pending))
+    budget.waited(await capacity.acquire(units))
+    return units
+
+
+def _check_capacity(capacity: Charge | None, chunk: _Chunk[T]) -> None:
     """Raise CapacityError, naming the item, for an item that can never fit the budget."""
+    if capacity is None:
+        return
     for request in chunk.requests.values():
         units = write_units(request.request)
         if units > 1:

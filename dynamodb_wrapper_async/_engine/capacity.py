@@ -80,13 +80,16 @@ class TokenBucket:
             self._refill()
             self.level = min(self.capacity, self.level - units)
 
-    async def acquire(self, units: float) -> float:
+    async def acquire(self, units: float, *, whole: bool = True) -> float:
         """Wait until ``units`` may be used; return the seconds waited.
 
+        With ``whole=False`` (a chunk of many items, a page) more units than the bucket holds
+        wait for a full bucket and leave the rest as debt, for the next callers to wait off.
+
         Raises:
-            CapacityError: ``units`` exceeds what the bucket can ever hold.
+            CapacityError: ``whole`` and ``units`` exceeds what the bucket can ever hold.
         """
-        if units > self.capacity:
+        if whole and units > self.capacity:
             msg = (
                 f"one request needs {units:g} capacity units but the budget allows only "
                 f"{self.capacity:g} per second"
@@ -202,11 +205,11 @@ class Charge:
             raise CapacityError(msg, table=self.table)
 
     async def acquire(self, units: float) -> float:
-        """Wait for ``units`` (capped to the bucket's size); return the seconds waited."""
+        """Wait for ``units`` (a full bucket at most, the rest as debt); return the wait."""
         await self.prepare()
         if self.bucket is None:
             return 0.0
-        return await self.bucket.acquire(min(units, self.bucket.capacity))
+        return await self.bucket.acquire(units, whole=False)
 
     def settle(self, reported: object, estimate: float) -> float:
         """Record what a response reported consumed; correct the bucket by it."""
@@ -216,7 +219,7 @@ class Charge:
             if isinstance(entry, Mapping):
                 own += self.meter.record(entry, self.direction)
         if self.bucket is not None:
-            self.bucket.adjust(own - min(estimate, self.bucket.capacity))
+            self.bucket.adjust(own - estimate)
         if entries:
             self.last_units = max(own, 0.5)
         return own

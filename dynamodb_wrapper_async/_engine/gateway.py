@@ -43,6 +43,7 @@ async def call(
     budget: RetryBudget | None = None,
     capacity: Charge | None = None,
     units: float | None = None,
+    prepaid: bool = False,
 ) -> Response:
     """Send one DynamoDB request; retry throttling, 5xx and broken connections.
 
@@ -63,12 +64,13 @@ async def call(
 
     ``capacity`` charges every attempt to a capacity budget: it waits for ``units`` (else
     the charge's estimate) before it is sent, a wait the deadline does not count, and is
-    corrected with the ConsumedCapacity DynamoDB reports.
+    corrected with the ConsumedCapacity DynamoDB reports. ``prepaid``: the caller waited
+    for ``units`` of the first attempt already.
     """
     response: Response = await _call(
         config, operation, params, None, table=table, key=key, retry=retry,
         on_retry=on_retry, retry_params=retry_params, budget=budget,
-        capacity=capacity, units=units,
+        capacity=capacity, units=units, prepaid=prepaid,
     )  # fmt: skip
     return response
 
@@ -109,6 +111,7 @@ async def _call(
     budget: RetryBudget | None = None,
     capacity: Charge | None = None,
     units: float | None = None,
+    prepaid: bool = False,
 ) -> Any:
     budget = budget or RetryBudget(retry_policy(config))  # the deadline counts from here
     pooled = await get_sender(config)
@@ -120,8 +123,9 @@ async def _call(
 
     slowest_attempt = config.connect_timeout + config.read_timeout
     while True:
-        if capacity is not None:
+        if capacity is not None and not prepaid:
             budget.waited(await capacity.acquire(estimate))
+        prepaid = False
         try:
             async with pooled.limit:
                 remaining = budget.remaining
