@@ -29,6 +29,10 @@ __all__ = ["Charge", "TokenBucket", "bucket_for", "charge_for", "config_budget"]
 
 #: DynamoDB's unit sizes: a write unit per 1 KB, a read unit per 4 KB (strongly consistent).
 _WRITE_UNIT_BYTES = 1024
+#: The least a scanned item may be taken to cost (a read unit covers 8 KB at best).
+_SMALLEST_READ = 1 / 1024
+#: A streamed page under a read budget costs at most about 1/_PAGE_SHARE of its bucket.
+_PAGE_SHARE = 4
 
 
 class TokenBucket:
@@ -180,6 +184,8 @@ class Charge:
     bucket: TokenBucket | None = field(default=None, repr=False)
     #: Units of the last page read: the estimate of the next one.
     last_units: float = 1.0
+    #: Read units per item scanned, as last reported (at first: a 4 KB item).
+    units_per_item: float = 0.5
 
     async def prepare(self) -> None:
         """Resolve the budget to units per second and find the table's bucket."""
@@ -211,8 +217,9 @@ class Charge:
             return 0.0
         return await self.bucket.acquire(units, whole=False)
 
-    def settle(self, reported: object, estimate: float) -> float:
-        """Record what a response reported consumed; correct the bucket by it."""
+    def settle(self, answer: Mapping[str, Any] | None, estimate: float) -> float:
+        """Record the ConsumedCapacity an answer reported; correct the bucket by it."""
+        reported = (answer or {}).get("ConsumedCapacity")
         entries = reported if isinstance(reported, list) else [reported] if reported else []
         own = 0.0
         for entry in entries:
@@ -222,7 +229,22 @@ class Charge:
             self.bucket.adjust(own - estimate)
         if entries:
             self.last_units = max(own, 0.5)
+            scanned = (answer or {}).get("ScannedCount")
+            if isinstance(scanned, int) and scanned > 0:
+                self.units_per_item = max(own / scanned, _SMALLEST_READ)
         return own
+
+    def page_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Cap a streamed page's ``Limit`` so that it costs about a quarter of the bucket.
+
+        A 1 MB page costs 128 read units: against a budget of 100 units per second, whole
+        pages would arrive in lumps with debt between them. Pages of a quarter of the budget
+        keep the rate smooth; the size per item is learnt from the pages read so far.
+        """
+        if self.bucket is None:
+            return params
+        items = max(1, int(self.bucket.capacity / _PAGE_SHARE / self.units_per_item))
+        return {**params, "Limit": min(items, params.get("Limit", items))}
 
     def estimate(self, operation: str, params: Mapping[str, Any]) -> float:
         """The units a request will probably consume (corrected once it is answered)."""

@@ -164,11 +164,16 @@ async def _call(
 def _settle(capacity: Charge, response: Any, estimate: float, *, converted: bool) -> Any:
     """Charge what the answer reports consumed; return the answer (or its conversion)."""
     if not converted:
-        capacity.settle(response.get("ConsumedCapacity"), estimate)
+        capacity.settle(response, estimate)
         return response
     result, consumed = response
     capacity.settle(consumed, estimate)
     return result
+
+
+def _charged_part(response: Response) -> dict[str, Any]:
+    """What a capacity charge reads of an answer (the rest is converted and dropped)."""
+    return {name: response.get(name) for name in ("ConsumedCapacity", "ScannedCount")}
 
 
 def _metered(
@@ -183,7 +188,7 @@ def _metered(
         inner = convert
 
         def metered(response: Response) -> tuple[Any, Any]:
-            return inner(response), response.get("ConsumedCapacity")
+            return inner(response), _charged_part(response)
 
     return (
         {**params, **ask},

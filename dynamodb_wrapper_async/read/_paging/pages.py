@@ -107,8 +107,12 @@ async def iterate_pages(
         items = response.get("Items", [])
         return convert([request.decode(item) for item in items]), evaluated_key(response)
 
+    if request.capacity is not None:
+        await request.capacity.prepare()  # page_params needs the bucket's size
     while True:
         params = request.params_for(limit=None, start=start)
+        if request.capacity is not None:
+            params = request.capacity.page_params(params)
         results, start = await _gateway.call_converted(
             config, request.operation, params, page, table=request.table,
             capacity=request.capacity,
