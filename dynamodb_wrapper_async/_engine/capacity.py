@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 from .._capacity import CapacityBudget, ConsumedCapacity, Direction
 from ..config import DynamoDBConfig
-from ..exceptions import CapacityError
+from ..exceptions import CapacityError, ValidationError
 from . import gateway as _gateway
 from .retry import loop_time
 
@@ -112,6 +113,16 @@ class TokenBucket:
 _buckets: dict[tuple[str, str, Direction], TokenBucket] = {}
 _throughput: dict[tuple[str, str], Mapping[str, Any]] = {}
 _registry_lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    """A forked child (a Spark worker) starts with buckets of its own and a free lock."""
+    global _registry_lock  # noqa: PLW0603 - the lock may have been held at the fork
+    _buckets.clear()
+    _registry_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _endpoint(config: DynamoDBConfig) -> str:
@@ -278,6 +289,10 @@ def charge_for(
 ) -> Charge | None:
     """The charge of one call: the call's budget, else the config's; None when the call
     neither is limited nor reports what it consumed (single writes without a budget)."""
+    given: object = capacity
+    if given is not None and not isinstance(given, CapacityBudget):
+        msg = f"capacity must be a CapacityBudget or None, got {type(given).__name__}"
+        raise ValidationError(msg, table=table)
     budget = capacity if capacity is not None else config_budget(config)
     if budget is not None and not budget.limits(direction):
         budget = None
