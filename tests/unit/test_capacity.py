@@ -20,6 +20,7 @@ from dynamodb_wrapper_async import (
     CapacityUnits,
     ConsumedCapacity,
     DynamoDBConfig,
+    ItemNotFoundError,
     PipelineConfigReadApi,
     PipelineConfigUpsert,
     PipelineConfigWriteApi,
@@ -76,6 +77,12 @@ class FakeTable:
                     }
                 ],
             }
+        if operation in ("DeleteItem", "GetItem"):
+            units = 1.0 if operation == "DeleteItem" else 0.5
+            self.charged.append((now, units))
+            assert request["ReturnConsumedCapacity"] == "INDEXES"
+            consumed = {"TableName": request["TableName"], "CapacityUnits": units}
+            return {"ConsumedCapacity": consumed}
         assert operation == "Scan", operation
         segment = request.get("Segment", 0)
         page = int(request.get("ExclusiveStartKey", {}).get("pipeline_id", {}).get("S", "0"))
@@ -378,3 +385,25 @@ def test_a_failed_batch_still_raises_batch_write_error_under_a_budget() -> None:
 
     with pytest.raises(BatchWriteError):
         run_virtual(main)
+
+
+def test_single_writes_and_reads_are_charged_to_the_configs_budget() -> None:
+    """10 deletes at 2 WCU/s and 4 gets (half a unit each) at 1 RCU/s, one after another."""
+    fake = FakeTable()
+    config = settings(max_write_units_per_second=2, max_read_units_per_second=1)
+
+    async def main() -> None:
+        writes = PipelineConfigWriteApi(config)
+        for n in range(10):
+            await writes.delete(f"p{n}")
+        reads = PipelineConfigReadApi(config)
+        for n in range(4):
+            with pytest.raises(ItemNotFoundError):
+                await reads.get_by_id(f"p{n}")
+
+    run_with(fake, config, main)
+
+    deletes = [t for t, u in fake.charged if u == 1.0]
+    gets = [t for t, u in fake.charged if u == 0.5]
+    assert deletes[-1] == pytest.approx(5.0)  # 10 units at 2/s, from an empty bucket
+    assert gets[-1] - deletes[-1] == pytest.approx(2.0)  # 2 units at 1/s
