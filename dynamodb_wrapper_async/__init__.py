@@ -13,6 +13,7 @@ from ._backfill import backfill as backfill
 from ._capacity import CapacityBudget as CapacityBudget
 from ._capacity import CapacityUnits as CapacityUnits
 from ._capacity import ConsumedCapacity as ConsumedCapacity
+from ._capacity import Page as Page
 from ._engine.batch import BatchResult as BatchResult
 from ._engine.progress import ProgressCallback as ProgressCallback
 from ._schema import TableSchema as TableSchema
@@ -84,6 +85,7 @@ __all__ = [
     "FileCheckpoint",
     "ItemNotFoundError",
     "ItemStream",
+    "Page",
     "PipelineConfig",
     "PipelineConfigReadApi",
     "PipelineConfigUpsert",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from .exceptions import ValidationError
 
-__all__ = ["CapacityBudget", "CapacityUnits", "ConsumedCapacity", "Direction"]
+__all__ = ["CapacityBudget", "CapacityUnits", "ConsumedCapacity", "Direction", "Page"]
+
+T = TypeVar("T")
 
 #: Which capacity a request consumes.
 Direction = Literal["read", "write"]
@@ -143,3 +145,23 @@ def _units(entry: Mapping[str, Any], direction: Direction) -> float:
 
 def _as_units(units: float, direction: Direction) -> CapacityUnits:
     return CapacityUnits(read=units) if direction == "read" else CapacityUnits(write=units)
+
+
+class Page(tuple[list[T], "str | None"], Generic[T]):
+    """What a paged read returns: the tuple ``(items, next_key)``, which also tells
+    ``consumed_capacity``, the read units DynamoDB reported for the page."""
+
+    consumed_capacity: ConsumedCapacity
+
+    def __new__(
+        cls,
+        items: list[T],
+        next_key: str | None,
+        consumed_capacity: ConsumedCapacity | None = None,
+    ) -> Page[T]:
+        page = super().__new__(cls, (items, next_key))
+        page.consumed_capacity = consumed_capacity or ConsumedCapacity()
+        return page
+
+    def __getnewargs__(self) -> tuple[list[T], str | None]:
+        return self[0], self[1]

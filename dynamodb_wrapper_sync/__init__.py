@@ -12,6 +12,7 @@ from dynamodb_wrapper_async import CapacityBudget as CapacityBudget
 from dynamodb_wrapper_async import CapacityUnits as CapacityUnits
 from dynamodb_wrapper_async import ConsumedCapacity as ConsumedCapacity
 from dynamodb_wrapper_async import Delete as Delete
+from dynamodb_wrapper_async import Page as Page
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async import TransactGet as TransactGet
@@ -75,6 +76,7 @@ __all__ = [
     "DynamoModel",
     "EmbeddedDynamoDB",
     "ItemNotFoundError",
+    "Page",
     "PipelineConfig",
     "PipelineConfigReadApi",
     "PipelineConfigUpsert",

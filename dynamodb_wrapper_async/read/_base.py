@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from boto3.dynamodb.conditions import ConditionBase
 
 from .._capacity import CapacityBudget
+from .._capacity import Page as Page
 from .._codec import decode_item
 from .._engine.batch import batch_get_items
 from .._engine.capacity import charge_for
@@ -27,8 +28,6 @@ ViewT = TypeVar("ViewT", bound=ViewModel)
 
 #: A filter: a dict of field -> value (equality) or a boto3 ``Attr`` condition.
 Filters: TypeAlias = "Mapping[str, Any] | ConditionBase"
-#: One page of results and the token that resumes after it (None at the end).
-Page: TypeAlias = "tuple[list[ViewT], str | None]"
 
 
 class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
@@ -347,7 +346,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         last_key: str | None,
         capacity: CapacityBudget | None = None,
     ) -> Page[ViewT]:
-        charge = charge_for(self.config, self.table_name, "read", capacity, meter=False)
+        charge = charge_for(self.config, self.table_name, "read", capacity)
         return await collect_page(
             self.config, dataclasses.replace(request, capacity=charge), self.view.validate_many,
             limit=limit, last_key=last_key,

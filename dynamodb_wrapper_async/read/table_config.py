@@ -70,7 +70,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         bucket of the window concurrently and merges them newest first.
         """
         fanout = self._recent(since, until, filters, projection)
-        charge = charge_for(self.config, self.table_name, "read", meter=False)
+        charge = charge_for(self.config, self.table_name, "read")
         fanout = dataclasses.replace(
             fanout,
             parts=tuple((v, dataclasses.replace(r, capacity=charge)) for v, r in fanout.parts),

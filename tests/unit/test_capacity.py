@@ -407,3 +407,19 @@ def test_single_writes_and_reads_are_charged_to_the_configs_budget() -> None:
     gets = [t for t, u in fake.charged if u == 0.5]
     assert deletes[-1] == pytest.approx(5.0)  # 10 units at 2/s, from an empty bucket
     assert gets[-1] - deletes[-1] == pytest.approx(2.0)  # 2 units at 1/s
+
+
+def test_a_paged_read_is_still_the_tuple_and_tells_its_consumed_capacity() -> None:
+    fake = FakeTable()
+    config = settings()
+
+    async def main() -> Any:
+        return await PipelineConfigReadApi(config).scan(limit=3)
+
+    page = run_with(fake, config, main)
+
+    items, next_key = page
+    assert len(items) == 3
+    assert next_key is not None
+    assert page == (items, next_key)
+    assert page.consumed_capacity.read_units == pytest.approx(30)  # three pages of 10

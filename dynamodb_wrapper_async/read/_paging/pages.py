@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeAlias, TypeVar
 
+from ..._capacity import Page
 from ..._engine import gateway as _gateway
 from ..._tokens import encode_token
 from ..._types import Item, Response
@@ -89,13 +90,15 @@ async def collect_page(
     *,
     limit: int,
     last_key: str | None,
-) -> tuple[list[T], str | None]:
-    """Return up to ``limit`` results and the token that resumes right after them."""
+) -> Page[T]:
+    """Return up to ``limit`` results and the token that resumes right after them (with the
+    read units consumed, when the request is metered)."""
     check_limit(limit)
     start = request.start_key(last_key)
     collected = await collect(config, request, convert, limit=limit, start=start)
     resume = collected.resume
-    return collected.items, None if resume is None else encode_token(resume, scope=request.scope)
+    token = None if resume is None else encode_token(resume, scope=request.scope)
+    return Page(collected.items, token, request.capacity.meter if request.capacity else None)
 
 
 async def iterate_pages(
