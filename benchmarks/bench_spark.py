@@ -10,8 +10,9 @@ reads a table back with each reader, checking counts and a checksum every time:
   parallel scan on the driver into ``createDataFrame``.
 
 Printed per phase: rows/s, CPU per row of the executors (worker JVMs and everything under
-them: executor JVMs, Python daemons and workers) and of the driver (this process and its
-JVM, not DynamoDB Local), and the ratios the targets are stated in. Every path first runs
+them: executor JVMs, Python daemons and workers), of the driver (this process and its JVM;
+not the cluster's JVMs or DynamoDB Local, though this script starts them) and of DynamoDB
+Local, and the ratios the targets are stated in. Every path first runs
 once on 4,000 rows, so JIT compilation and worker start-up are not measured.
 
     .venv/bin/python benchmarks/bench_spark.py [--rows 1000000] [--partitions 8]
@@ -76,6 +77,39 @@ def _tree_cpu(root: int, *, skip: frozenset[int] = frozenset()) -> float:
     return total
 
 
+def _child_running(text: str) -> int:
+    """The pid of this process's child whose command line contains ``text``."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2 :].split()[1] == me and text.encode() in cmdline:
+            return int(entry)
+    msg = f"no child process runs {text!r}"
+    raise SystemExit(msg)
+
+
+@dataclass(frozen=True)
+class Processes:
+    """Whose CPU goes in which column: the cluster's and DynamoDB Local's JVMs are children
+    of this script, so the driver's tree is counted without them."""
+
+    workers: list[int]
+    cluster: list[int]  # master and workers
+    server: int  # DynamoDB Local
+
+    def cpu(self) -> tuple[float, float, float]:
+        """CPU seconds so far of the executors, the driver and DynamoDB Local."""
+        executors = sum(_tree_cpu(pid) for pid in self.workers)
+        driver = _tree_cpu(os.getpid(), skip=frozenset([*self.cluster, self.server]))
+        return executors, driver, _tree_cpu(self.server)
+
+
 @dataclass
 class Phase:
     name: str
@@ -83,26 +117,24 @@ class Phase:
     seconds: float
     executor_cpu: float
     driver_cpu: float
+    server_cpu: float
 
     @property
     def rate(self) -> float:
         return self.rows / self.seconds
 
 
-def measure(name: str, rows: int, workers: list[int], action: Callable[[], None]) -> Phase:
-    def cpu() -> tuple[float, float]:
-        return sum(_tree_cpu(p) for p in workers), _tree_cpu(os.getpid())
-
-    exec_before, driver_before = cpu()
+def measure(name: str, rows: int, processes: Processes, action: Callable[[], None]) -> Phase:
+    before = processes.cpu()
     start = time.perf_counter()
     action()
     seconds = time.perf_counter() - start
-    exec_after, driver_after = cpu()
-    phase = Phase(name, rows, seconds, exec_after - exec_before, driver_after - driver_before)
+    spent = [after - then for after, then in zip(processes.cpu(), before, strict=True)]
+    phase = Phase(name, rows, seconds, *spent)
+    executors, driver, server = (cpu / rows * 1e6 for cpu in spent)
     print(
-        f"  {name:<34} {phase.rate:>9,.0f} rows/s  "
-        f"executors {phase.executor_cpu / rows * 1e6:>6.1f}"
-        f" µs/row  driver {phase.driver_cpu / rows * 1e6:>6.1f} µs/row  ({seconds:.1f} s)",
+        f"  {name:<34} {phase.rate:>9,.0f} rows/s  executors {executors:>6.1f} µs/row  "
+        f"driver {driver:>6.1f} µs/row  DynamoDB Local {server:>6.1f} µs/row  ({seconds:.1f} s)",
         flush=True,
     )
     return phase
@@ -200,7 +232,11 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     from pyspark.sql import SparkSession
 
     with dynamodb_local() as endpoint, standalone_cluster(2) as cluster:
-        workers = [p.pid for p in cluster.processes[1:]]
+        processes = Processes(
+            workers=[p.pid for p in cluster.processes[1:]],
+            cluster=[p.pid for p in cluster.processes],
+            server=_child_running("DynamoDBLocal"),
+        )
         base = DynamoDBConfig(endpoint_url=endpoint, **CREDENTIALS)
         spark = (
             SparkSession.builder.master(cluster.master_url)
@@ -253,7 +289,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         ds_write = measure(
             "data source  format('dynamodb')",
             rows,
-            workers,
+            processes,
             lambda: (
                 frame.write.format("dynamodb")
                 .options(**options(configs["ds"]))
@@ -264,13 +300,13 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         rdd_write = measure(
             "RDD helper   write_dataframe",
             rows,
-            workers,
+            processes,
             lambda: write_dataframe(frame, sync.PipelineRunLogsWriteApi(configs["rdd"])),
         )
         boto_write = measure(
             "boto3 batch_writer foreachPartition",
             rows,
-            workers,
+            processes,
             lambda: frame.foreachPartition(
                 boto3_writer(endpoint, configs["boto3"].table_name("pipeline_run_logs"))
             ),
@@ -284,7 +320,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         ds_read = measure(
             "data source  format('dynamodb')",
             rows,
-            workers,
+            processes,
             lambda: check(
                 spark.read.format("dynamodb")
                 .options(**options(configs["ds"]), segments=str(partitions))
@@ -294,7 +330,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         rdd_read = measure(
             "RDD helper   read_table",
             rows,
-            workers,
+            processes,
             lambda: check(
                 read_table(spark, sync.PipelineRunLogsReadApi(configs["ds"]), segments=partitions)
             ),
@@ -302,7 +338,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         boto_read = measure(
             "boto3 parallel scan + createDataFrame",
             rows,
-            workers,
+            processes,
             lambda: check(
                 spark.createDataFrame(
                     boto3_scan(endpoint, configs["ds"].table_name("pipeline_run_logs"), partitions),

@@ -5,9 +5,12 @@ returns an :class:`ItemStream` for ``async for``. The blocking twin of each clas
 same names, lives in ``dynamodb_wrapper_sync``.
 """
 
+from ._backfill import AsyncCheckpointStore as AsyncCheckpointStore
+from ._backfill import BackfillCheckpoint as BackfillCheckpoint
 from ._backfill import BackfillResult as BackfillResult
 from ._backfill import CheckpointStore as CheckpointStore
 from ._backfill import FileCheckpoint as FileCheckpoint
+from ._backfill import TableCheckpoint as TableCheckpoint
 from ._backfill import Transform as Transform
 from ._backfill import backfill as backfill
 from ._capacity import CapacityBudget as CapacityBudget
@@ -16,6 +19,8 @@ from ._capacity import ConsumedCapacity as ConsumedCapacity
 from ._capacity import Page as Page
 from ._engine.batch import BatchResult as BatchResult
 from ._engine.progress import ProgressCallback as ProgressCallback
+from ._markers import Append as Append
+from ._markers import Increment as Increment
 from ._schema import TableSchema as TableSchema
 from ._stream import ItemStream as ItemStream
 from ._wire.pool import close_clients as close_clients
@@ -66,6 +71,9 @@ from .write import WriteApi as WriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "Append",
+    "AsyncCheckpointStore",
+    "BackfillCheckpoint",
     "BackfillResult",
     "BatchResult",
     "BatchWriteError",
@@ -83,6 +91,7 @@ __all__ = [
     "DynamoModel",
     "EmbeddedDynamoDB",
     "FileCheckpoint",
+    "Increment",
     "ItemNotFoundError",
     "ItemStream",
     "Page",
@@ -100,6 +109,7 @@ __all__ = [
     "ReadApi",
     "RetryableError",
     "RunStatus",
+    "TableCheckpoint",
     "TableConfig",
     "TableConfigReadApi",
     "TableConfigUpsert",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import AttributeBase, ConditionBase
@@ -216,9 +217,12 @@ class ExpressionBuilder:
         *,
         remove: Iterable[str] = (),
         if_not_exists: Mapping[str, Any] | None = None,
-        increment: Mapping[str, int] | None = None,
+        increment: Mapping[str, int | Decimal] | None = None,
+        append: Mapping[str, list[Any]] | None = None,
     ) -> str:
-        """Render an UpdateExpression: SET (plain, if_not_exists, increments) and REMOVE."""
+        """Render an UpdateExpression: SET (plain, if_not_exists, increments, appends) and
+        REMOVE. A missing attribute counts as 0 (an increment) or as an empty list (an append).
+        """
         sets = [f"{self.name(n)} = {self.value(v, field=n)}" for n, v in set_values.items()]
         for name, value in (if_not_exists or {}).items():
             placeholder = self.name(name)
@@ -229,6 +233,12 @@ class ExpressionBuilder:
             placeholder = self.name(name)
             zero, by = self.value(0), self.value(step)
             sets.append(f"{placeholder} = if_not_exists({placeholder}, {zero}) + {by}")
+        for name, values in (append or {}).items():
+            placeholder = self.name(name)
+            empty, more = self.value([]), self.value(values, field=_top(name))
+            sets.append(
+                f"{placeholder} = list_append(if_not_exists({placeholder}, {empty}), {more})"
+            )
         removes = [self.name(name) for name in remove]
         sections = []
         if sets:

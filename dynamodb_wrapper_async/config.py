@@ -119,6 +119,12 @@ class DynamoDBConfig(ValidatedModel):
     @field_validator("endpoint_url")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and "@" in value:  # user info: never echoed, it may be a secret
+            msg = (
+                "must not hold user info (an '@'): it is not shown, as it may hold credentials;"
+                " give credentials as aws_access_key_id / aws_secret_access_key"
+            )
+            raise ValueError(msg)
         if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
             msg = f"must be an http:// or https:// URL, got {value!r}"
             raise ValueError(msg)

@@ -7,12 +7,18 @@ config and exceptions are the very same objects as the core's, so
 running loop in the calling thread), from many threads and in forked PySpark workers.
 """
 
+from dynamodb_wrapper_async import Append as Append
+from dynamodb_wrapper_async import BackfillCheckpoint as BackfillCheckpoint
+from dynamodb_wrapper_async import BackfillResult as BackfillResult
 from dynamodb_wrapper_async import BatchResult as BatchResult
 from dynamodb_wrapper_async import CapacityBudget as CapacityBudget
 from dynamodb_wrapper_async import CapacityUnits as CapacityUnits
 from dynamodb_wrapper_async import ConsumedCapacity as ConsumedCapacity
 from dynamodb_wrapper_async import Delete as Delete
+from dynamodb_wrapper_async import FileCheckpoint as FileCheckpoint
+from dynamodb_wrapper_async import Increment as Increment
 from dynamodb_wrapper_async import Page as Page
+from dynamodb_wrapper_async import TableCheckpoint as TableCheckpoint
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async import TransactGet as TransactGet
@@ -61,6 +67,9 @@ from .write import TableConfigWriteApi as TableConfigWriteApi
 __all__ = [
     "GSI",
     "LSI",
+    "Append",
+    "BackfillCheckpoint",
+    "BackfillResult",
     "BatchResult",
     "BatchWriteError",
     "Capacity",
@@ -75,6 +84,8 @@ __all__ = [
     "DynamoDBWrapperError",
     "DynamoModel",
     "EmbeddedDynamoDB",
+    "FileCheckpoint",
+    "Increment",
     "ItemNotFoundError",
     "Page",
     "PipelineConfig",
@@ -91,6 +102,7 @@ __all__ = [
     "RetryableError",
     "RunStatus",
     "SyncItemStream",
+    "TableCheckpoint",
     "TableConfig",
     "TableConfigReadApi",
     "TableConfigUpsert",

@@ -31,6 +31,8 @@ from dynamodb_wrapper_async import close_clients
 T = TypeVar("T")
 
 _SHUTDOWN_TIMEOUT = 10.0
+#: How often a waiting caller wakes to let Python run a pending signal handler (Ctrl-C).
+_SIGNAL_CHECK_INTERVAL = 0.25
 
 
 class _LoopThread:
@@ -210,8 +212,14 @@ class _Call(Generic[T]):
             self.done.release()
 
     def result(self) -> T:
-        """Wait for the coroutine and return its result, or raise its exception."""
-        self.done.acquire()
+        """Wait for the coroutine and return its result, or raise its exception.
+
+        The wait wakes up every quarter second: a signal the kernel delivers to another
+        thread (the loop thread, say) only sets a flag that the main thread checks when it
+        runs Python code, so an untimed wait would sit through a Ctrl-C.
+        """
+        while not self.done.acquire(timeout=_SIGNAL_CHECK_INTERVAL):
+            pass
         error = self.error
         if self.task is None or isinstance(error, asyncio.CancelledError):
             raise concurrent.futures.CancelledError

@@ -20,7 +20,11 @@ def backfill(
     *,
     segments: int = 4,
     page_size: int = 100,
-    checkpoint: str | os.PathLike[str] | core.CheckpointStore | None = None,
+    checkpoint: str
+    | os.PathLike[str]
+    | core.CheckpointStore
+    | core.AsyncCheckpointStore
+    | None = None,
     dry_run: bool = False,
     progress: bool | core.ProgressCallback | None = None,
 ) -> core.BackfillResult:

@@ -82,3 +82,4 @@ class PipelineRunLogsWriteApi(Facade[core.PipelineRunLogsWriteApi]):
     delete_run_log = blocking(core.PipelineRunLogsWriteApi.delete_run_log)
     start_run = blocking(core.PipelineRunLogsWriteApi.start_run)
     complete_run = blocking(core.PipelineRunLogsWriteApi.complete_run)
+    add_run_progress = blocking(core.PipelineRunLogsWriteApi.add_run_progress)

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..exceptions import ValidationError
 
-__all__ = ["CheckpointStore", "FileCheckpoint"]
+__all__ = ["AsyncCheckpointStore", "CheckpointStore", "FileCheckpoint"]
 
 
 @runtime_checkable
@@ -23,6 +23,19 @@ class CheckpointStore(Protocol):
 
     def save(self, state: dict[str, Any]) -> None:
         """Persist ``state`` durably before returning: a job killed after it resumes there."""
+        ...
+
+
+@runtime_checkable
+class AsyncCheckpointStore(Protocol):
+    """:class:`CheckpointStore` with coroutine methods (e.g. :class:`TableCheckpoint`)."""
+
+    async def load(self) -> dict[str, Any] | None:
+        """Return the last saved state, or None if nothing was saved yet."""
+        ...
+
+    async def save(self, state: dict[str, Any]) -> None:
+        """Persist ``state`` durably before returning."""
         ...
 
 

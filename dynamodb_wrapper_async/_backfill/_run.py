@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
@@ -36,7 +37,10 @@ from ..read._paging.pages import collect
 from ..read._paging.parallel import run_all
 from ..utils import utc_now
 from ..write import WriteApi
-from ._checkpoint import CheckpointStore, FileCheckpoint
+from ._checkpoint import AsyncCheckpointStore, CheckpointStore, FileCheckpoint
+
+#: A checkpoint store with plain methods (run in a worker thread) or coroutine methods.
+Store = CheckpointStore | AsyncCheckpointStore
 
 __all__ = ["BackfillResult", "Transform", "backfill"]
 
@@ -84,7 +88,7 @@ class _Job:
     segments: int
     page_size: int
     dry_run: bool
-    store: CheckpointStore | None
+    store: Store | None
     state: dict[str, Any]
     result: BackfillResult
     report: ProgressCallback | None = None
@@ -100,7 +104,10 @@ class _Job:
             return
         async with self.save_lock:
             snapshot = json.loads(json.dumps(self.state))  # as of now, not of the write
-            await anyio.to_thread.run_sync(self.store.save, snapshot)
+            if inspect.iscoroutinefunction(self.store.save):
+                await self.store.save(snapshot)
+            else:
+                await anyio.to_thread.run_sync(self.store.save, snapshot)
 
 
 async def backfill(
@@ -110,7 +117,7 @@ async def backfill(
     *,
     segments: int = 4,
     page_size: int = 100,
-    checkpoint: str | os.PathLike[str] | CheckpointStore | None = None,
+    checkpoint: str | os.PathLike[str] | CheckpointStore | AsyncCheckpointStore | None = None,
     dry_run: bool = False,
     progress: Progress = None,
 ) -> BackfillResult:
@@ -125,8 +132,9 @@ async def backfill(
         write_api: Where results go; the read API's own table means in place.
         segments: Parallel-scan segments read at once.
         page_size: Items per page; the checkpoint is saved after every page.
-        checkpoint: A file path or a :class:`CheckpointStore`; a job started again with the
-            same checkpoint resumes where the last one stopped. None keeps no checkpoint.
+        checkpoint: A file path, a :class:`TableCheckpoint` (an item of a DynamoDB table) or
+            any :class:`CheckpointStore`; a job started again with the same checkpoint resumes
+            where the last one stopped. None keeps no checkpoint.
         dry_run: Write nothing (no checkpoint either); count and sample what would change.
         progress: ``True`` for a tqdm bar, or a callback given each page's item count.
 
@@ -139,7 +147,7 @@ async def backfill(
     store = _store(checkpoint)
     _check_arguments(read_api, transform, write_api, segments, page_size)
     state = _initial_state(read_api, write_api, segments, page_size)
-    saved = None if store is None or dry_run else store.load()
+    saved = None if store is None or dry_run else await _load(store)
     if saved is not None:
         _check_saved(saved, state)
         state = saved
@@ -307,13 +315,22 @@ def _jsonable(key: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _store(checkpoint: object) -> CheckpointStore | None:
-    if checkpoint is None or isinstance(checkpoint, CheckpointStore):
+def _store(checkpoint: object) -> Store | None:
+    if checkpoint is None or isinstance(checkpoint, CheckpointStore):  # async ones too
         return checkpoint
     if isinstance(checkpoint, (str, os.PathLike)):
         return FileCheckpoint(checkpoint)
-    msg = f"checkpoint must be a path or a CheckpointStore, got {type(checkpoint).__name__}"
+    msg = (
+        "checkpoint must be a path, a CheckpointStore or a TableCheckpoint, got "
+        f"{type(checkpoint).__name__}"
+    )
     raise ValidationError(msg, operation="backfill")
+
+
+async def _load(store: Store) -> dict[str, Any] | None:
+    if inspect.iscoroutinefunction(store.load):
+        return cast("dict[str, Any] | None", await store.load())
+    return await anyio.to_thread.run_sync(cast("CheckpointStore", store).load)
 
 
 def _check_arguments(

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import anyio
 from anyio.abc import TaskGroup
 
+from .. import _telemetry
 from .._capacity import ConsumedCapacity
 from .._codec import decode_value
 from .._json import EncodedJSON
@@ -179,6 +180,7 @@ async def _chunks(
         yield chunk
 
 
+@_telemetry.job("batch_write")
 async def batch_write(
     config: DynamoDBConfig,
     table: str,
@@ -198,6 +200,7 @@ async def batch_write(
     """
     result = BatchResult()
     limit = AdaptiveLimit(config.max_concurrency)
+    _telemetry.watch_limit(limit, table)
     failures: _Failures[T] = _Failures()
     sequencer: _Sequencer[T] = _Sequencer()
     call = CallProgress()
@@ -240,6 +243,7 @@ async def batch_write(
             for _ in range(config.max_concurrency):
                 group.start_soon(worker, group)
     finally:
+        _telemetry.forget_limit(limit)
         await chunks.aclose()
     if crashed:
         raise crashed[0]
@@ -389,6 +393,7 @@ def _match(
     return matched
 
 
+@_telemetry.job("batch_get")
 async def batch_get_items(
     config: DynamoDBConfig,
     table: str,

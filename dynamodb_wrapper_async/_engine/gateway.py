@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
+from .. import _telemetry
 from .._types import Response
 from .._wire.errors import error_code, is_retryable, may_have_been_applied, translate
 from .._wire.pool import close_clients, get_sender
@@ -38,7 +39,6 @@ async def call(
     table: str | None = None,
     key: Mapping[str, Any] | None = None,
     retry: bool = True,
-    on_retry: Callable[[], None] | None = None,
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
     capacity: Charge | None = None,
@@ -50,8 +50,8 @@ async def call(
     Retries use exponential backoff with full jitter, bounded by ``config.max_retries``
     (retries in a row) and ``config.retry_deadline`` (the whole call, from its start, on the
     event loop's clock). Every failure leaves as one of our exceptions, raised from the
-    botocore error. ``on_retry`` is told of each retried failure (the batch engine lowers its
-    concurrency on it).
+    botocore error. Each attempt is a ``DynamoDB.<Operation>`` span when OpenTelemetry is
+    configured (``_telemetry``).
 
     ``retry_params`` is the request to send instead once an attempt has failed in a way that
     may have been applied on the server (a 5xx or a broken connection): a write that is not
@@ -69,7 +69,7 @@ async def call(
     """
     response: Response = await _call(
         config, operation, params, None, table=table, key=key, retry=retry,
-        on_retry=on_retry, retry_params=retry_params, budget=budget,
+        retry_params=retry_params, budget=budget,
         capacity=capacity, units=units, prepaid=prepaid,
     )  # fmt: skip
     return response
@@ -97,7 +97,7 @@ async def call_converted(
     )  # fmt: skip
 
 
-async def _call(
+async def _call(  # noqa: PLR0912 - one loop: capacity, telemetry and retries
     config: DynamoDBConfig,
     operation: str,
     params: Mapping[str, Any],
@@ -106,7 +106,6 @@ async def _call(
     table: str | None = None,
     key: Mapping[str, Any] | None = None,
     retry: bool = True,
-    on_retry: Callable[[], None] | None = None,
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
     capacity: Charge | None = None,
@@ -120,7 +119,8 @@ async def _call(
     if capacity is not None:
         params, retry_params, convert = _metered(params, retry_params, convert)
         estimate = capacity.estimate(operation, params) if units is None else units
-
+    probe = _telemetry.request(config, operation, params, table)  # None: OTel not in use
+    send = convert
     slowest_attempt = config.connect_timeout + config.read_timeout
     while True:
         if capacity is not None and not prepaid:
@@ -128,24 +128,26 @@ async def _call(
         prepaid = False
         try:
             async with pooled.limit:
+                if probe is not None:
+                    send = probe.attempt(budget.attempts, params, convert)
                 remaining = budget.remaining
                 if remaining > slowest_attempt:
-                    response = await sender.send(operation, params, convert)
+                    response = await sender.send(operation, params, send)
                 else:  # cut off at the deadline: raises TimeoutError, retried like one
                     with anyio.fail_after(max(remaining, 0.001)):
-                        response = await sender.send(operation, params, convert)
+                        response = await sender.send(operation, params, send)
         except Exception as exc:
             if capacity is not None:
                 capacity.settle(None, estimate)  # nothing reported: nothing charged
             delay = budget.next_delay() if retry and is_retryable(exc) else None
+            if probe is not None:
+                probe.failed(exc, error_code(exc), retried=delay is not None)
             if delay is not None and retry_params is not None and may_have_been_applied(exc):
                 params = retry_params
             if delay is None:
                 raise translate(
                     exc, operation=operation, table=table, key=key, retries=budget.attempts
                 ) from exc
-            if on_retry is not None:
-                on_retry()
             logger.debug(
                 "retrying %s on %s after %s (retry %d, sleeping %.3fs)",
                 operation,
@@ -155,7 +157,13 @@ async def _call(
                 delay,
             )
             await asyncio.sleep(delay)
+        except BaseException:  # cancelled: the attempt's span ends too
+            if probe is not None:
+                probe.cancelled()
+            raise
         else:
+            if probe is not None:
+                probe.succeeded()
             if capacity is None:
                 return response
             return _settle(capacity, response, estimate, converted=convert is not None)

@@ -61,6 +61,12 @@ class _Endpoint(NamedTuple):
     tls: bool
 
 
+def shown_url(url: str) -> str:
+    """``url`` as an error message or repr may show it: hidden if it has user info (an ``@``),
+    which may be a credential (with an unescaped ``/`` in it, any part of the URL may be)."""
+    return "<not shown: it may hold credentials>" if "@" in url else url
+
+
 def _endpoint(url: str, *, what: str = "endpoint URL", shown: bool = True) -> _Endpoint:
     """Host, port and TLS of an http(s) URL; a ValueError names it only if ``shown``.
 
@@ -75,7 +81,9 @@ def _endpoint(url: str, *, what: str = "endpoint URL", shown: bool = True) -> _E
     except ValueError:  # "Port could not be cast to integer value as '<secret>'"
         valid = False
     if not valid or parts.hostname is None:
-        named = f": {url!r}" if shown else " (not shown: it may hold credentials)"
+        named = (
+            f": {url!r}" if shown and "@" not in url else " (not shown: it may hold credentials)"
+        )
         msg = f"the {what} is not a valid http(s) URL with a host and port{named}"
         raise ValueError(msg) from None
     tls = parts.scheme == "https"

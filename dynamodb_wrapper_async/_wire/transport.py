@@ -28,7 +28,7 @@ from .._types import Response
 from ..config import DynamoDBConfig
 from ..exceptions import DynamoDBWrapperError
 from .answers import idempotent_members, read_answer
-from .http import TLS_IN_TLS, ConnectionPool
+from .http import TLS_IN_TLS, ConnectionPool, shown_url
 from .sigv4 import Signer
 
 __all__ = ["Transport", "open_transport"]
@@ -69,7 +69,7 @@ class Transport:
         self._signer = Signer(region=region, host=host, path=path, content_type=_CONTENT_TYPE)
 
     def __repr__(self) -> str:
-        return f"<Transport dynamodb {self._region} {self.endpoint_url}>"
+        return f"<Transport dynamodb {self._region} {shown_url(self.endpoint_url)}>"
 
     async def send(
         self,
@@ -140,7 +140,8 @@ async def open_transport(config: DynamoDBConfig, session: Any, client: Any) -> T
     )
     if endpoint_url.startswith("https:") and (proxy or "").startswith("https:") and not TLS_IN_TLS:
         msg = (
-            f"the https endpoint {endpoint_url} through an https proxy needs Python 3.11 or "
+            f"the https endpoint {shown_url(endpoint_url)} through an https proxy needs Python"
+            " 3.11 or "
             "later (TLS inside TLS); use an http:// proxy or a newer Python"
         )
         raise DynamoDBWrapperError(msg, operation="connect")

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from boto3.dynamodb.conditions import ConditionBase
 
+from .. import _telemetry
 from .._capacity import CapacityBudget
 from .._capacity import Page as Page
 from .._codec import decode_item
@@ -45,6 +46,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
     view: type[ViewT]
 
     # ------------------------------------------------------------------ single items
+    @_telemetry.traced
     async def get_by_id(
         self,
         key: Any,
@@ -80,6 +82,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             )
         return self.view.model_validate(decode_item(item))
 
+    @_telemetry.traced
     async def batch_get(
         self,
         keys: Iterable[Any],
@@ -129,6 +132,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         params.update(builder.params())
         return TransactGet(self.table_name, plain_key, params, self.view)
 
+    @_telemetry.traced
     async def transact_get(self, gets: Iterable[TransactGet]) -> list[ViewModel | None]:
         """Read up to 100 items (from any read APIs, any tables) as one consistent snapshot.
 
@@ -143,6 +147,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         return await transact_get(self.config, gets)
 
     # ------------------------------------------------------------------ queries
+    @_telemetry.traced
     async def query_by_composite_key_range(
         self,
         partition_key: str,
@@ -171,6 +176,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         )  # fmt: skip
         return await self._page(request, limit, last_key, capacity)
 
+    @_telemetry.traced_stream
     def query_by_composite_key_range_iter(
         self,
         partition_key: str,
@@ -194,6 +200,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         return self._stream(request, last_key, capacity)
 
     # ------------------------------------------------------------------ scans
+    @_telemetry.traced
     async def scan(
         self,
         *,
@@ -210,6 +217,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         request = self._scan_request(filters, projection)
         return await self._page(request, limit, last_key, capacity)
 
+    @_telemetry.traced_stream
     def scan_iter(
         self,
         *,

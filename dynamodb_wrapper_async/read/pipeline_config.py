@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .. import _telemetry
 from .._stream import ItemStream
 from ..models import PipelineConfig, PipelineConfigView
 from ._base import Filters, Page, ReadApi
@@ -18,6 +19,7 @@ class PipelineConfigReadApi(ReadApi[PipelineConfig, PipelineConfigView]):
     model = PipelineConfig
     view = PipelineConfigView
 
+    @_telemetry.traced
     async def query_active_pipelines(
         self,
         *,
@@ -29,6 +31,7 @@ class PipelineConfigReadApi(ReadApi[PipelineConfig, PipelineConfigView]):
         """Return active pipelines, most recently updated first, and the next page token."""
         return await self._page(self._active(filters, projection), limit, last_key)
 
+    @_telemetry.traced_stream
     def query_active_pipelines_iter(
         self,
         *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from .. import _telemetry
 from .._stream import ItemStream
 from ..exceptions import ValidationError
 from ..models import PipelineRunLog, PipelineRunLogView, RunStatus
@@ -62,6 +63,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
             filters=filters, projection=projection, last_key=last_key, segments=segments
         )
 
+    @_telemetry.traced
     async def query_by_status(
         self,
         status: RunStatus | str,
@@ -77,6 +79,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         request = self._by("StatusRunsIndex", _status(status), since, until, filters, projection)
         return await self._page(request, limit, last_key)
 
+    @_telemetry.traced_stream
     def query_by_status_iter(
         self,
         status: RunStatus | str,
@@ -91,6 +94,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         request = self._by("StatusRunsIndex", _status(status), since, until, filters, projection)
         return self._stream(request, last_key)
 
+    @_telemetry.traced
     async def query_runs_for_pipeline(
         self,
         pipeline_id: str,
@@ -106,6 +110,7 @@ class PipelineRunLogsReadApi(ReadApi[PipelineRunLog, PipelineRunLogView]):
         request = self._by("PipelineRunsIndex", pipeline_id, since, until, filters, projection)
         return await self._page(request, limit, last_key)
 
+    @_telemetry.traced_stream
     def query_runs_for_pipeline_iter(
         self,
         pipeline_id: str,

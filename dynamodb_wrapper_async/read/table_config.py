@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
+from .. import _telemetry
 from .._codec import format_datetime
 from .._engine.capacity import charge_for
 from .._stream import ItemStream
@@ -27,6 +28,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
     model = TableConfig
     view = TableConfigView
 
+    @_telemetry.traced
     async def query_by_pipeline(
         self,
         pipeline_id: str,
@@ -43,6 +45,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         """
         return await self._page(self._pipeline(pipeline_id, filters, projection), limit, last_key)
 
+    @_telemetry.traced_stream
     def query_by_pipeline_iter(
         self,
         pipeline_id: str,
@@ -54,6 +57,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         """Stream every table config of one pipeline, by table name."""
         return self._stream(self._pipeline(pipeline_id, filters, projection), last_key)
 
+    @_telemetry.traced
     async def query_recent_configs(
         self,
         since: dt.datetime,
@@ -79,6 +83,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
             self.config, fanout, self.view.validate_many, limit=limit, last_key=last_key
         )
 
+    @_telemetry.traced_stream
     def query_recent_configs_iter(
         self,
         since: dt.datetime,

@@ -10,6 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
 
+from .. import _telemetry
 from .._capacity import CapacityBudget
 from .._codec import decode_item
 from .._conflicts import restate_conflict
@@ -47,6 +48,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
     """
 
     # ------------------------------------------------------------------ single items
+    @_telemetry.traced
     async def create(self, item: UpsertT) -> ModelT:
         """Store a new item; raise ConflictError if one with its key exists.
 
@@ -68,6 +70,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             ) from error
         return full
 
+    @_telemetry.traced
     async def upsert(self, item: UpsertT) -> ModelT:
         """Create or replace an item in one UpdateItem, keeping its ``created_at``.
 
@@ -78,6 +81,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         params, key = self._upsert_request(item, now)
         return await self._stamped_update(params, key, now)
 
+    @_telemetry.traced
     async def update(
         self,
         key: KeyInput,
@@ -89,13 +93,19 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         """Change some fields of an existing item and return it as stored.
 
         ``updates`` maps field names to new values (validated against the model); None
-        removes an optional field. ``condition_expression`` is a boto3 ``Attr`` condition;
-        ``expected_version`` makes the update conditional on the stored ``version``.
+        removes an optional field. ``Increment(n)`` and ``Append(values)`` change the stored
+        number or list in place (a missing one starts at 0 or empty), on a field or a dotted
+        path into a map field (``"metrics.rows"``). ``condition_expression`` is a boto3
+        ``Attr`` condition; ``expected_version`` makes the update conditional on the stored
+        ``version``. A resend after a lost answer is guarded by this call's ``updated_at``
+        stamp: exact for one writer of the item; with concurrent writers of one item use
+        ``transact_write([update_action(...)])`` (or ``add_run_progress`` for run logs).
 
         Raises:
             ItemNotFoundError: No item has this key.
             ConflictError: The condition or the version check failed.
-            ValidationError: Unknown field, wrong type, key or server-managed field.
+            ValidationError: Unknown field, wrong type, key or server-managed field; an
+                Increment of a non-number, an Append to a non-list, overlapping paths.
         """
         return await self._update_at(
             key, updates, utc_now(), condition_expression, expected_version
@@ -154,6 +164,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             raise conflict(error) from error
         return self.model.from_stored(decode_item(response["Attributes"]))
 
+    @_telemetry.traced
     async def delete(self, key: KeyInput, *, condition: ConditionBase | None = None) -> None:
         """Delete an existing item; ``condition`` (a boto3 ``Attr`` condition) must hold.
 
@@ -212,6 +223,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         params, plain_key = self._check_request(key, condition)
         return TransactAction("ConditionCheck", self.table_name, plain_key, params)
 
+    @_telemetry.traced
     async def transact_write(
         self, actions: Iterable[TransactAction], *, client_request_token: str | None = None
     ) -> None:
@@ -224,6 +236,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         await transact(self.config, actions, client_request_token=client_request_token)
 
     # ------------------------------------------------------------------ batches
+    @_telemetry.traced
     async def batch_upsert(
         self,
         items: Iterable[UpsertT]
@@ -263,6 +276,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 capacity=self._batch_write(capacity),
             )  # fmt: skip
 
+    @_telemetry.traced
     async def batch_delete(
         self,
         keys: Iterable[KeyInput] | AsyncIterable[KeyInput],
@@ -284,6 +298,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 progress=report, capacity=self._batch_write(capacity),
             )  # fmt: skip
 
+    @_telemetry.traced
     async def batch_write(
         self,
         writes: Iterable[UpsertT | Delete] | AsyncIterable[UpsertT | Delete],

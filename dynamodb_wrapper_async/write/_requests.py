@@ -10,19 +10,19 @@ from typing import Any, Generic, TypeVar, cast
 
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
-from pydantic_core import SchemaValidator
 
 from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, encode_value
 from .._conflicts import restate_conflict
 from .._expressions import ExpressionBuilder
 from .._json import EncodedJSON, encode_part
 from .._keys import check_key_values, first_key_problem
+from .._markers import Append, Increment, Marker
 from .._table_api import KeyInput, ModelT, TableApi
 from .._validated import describe_errors
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
 from ..models import WriteModel
-from ..models._strict import StrictScalars
 from ..utils import utc_now
+from ._updates import bound_condition, check_marker, field_validator, marker_path
 
 UpsertT = TypeVar("UpsertT", bound=WriteModel)
 
@@ -34,6 +34,8 @@ MANAGED_FIELDS: Mapping[str, Callable[[dt.datetime], Any]] = MappingProxyType(
 
 #: A request's parameters and the plain key of its item.
 Request = tuple[dict[str, Any], dict[str, Any]]
+#: An update checked against the model: values to SET, fields to REMOVE, markers by path.
+CheckedUpdates = tuple[dict[str, Any], list[str], dict[str, Marker]]
 
 
 class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
@@ -90,7 +92,7 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
     ) -> Request:
         """Return (UpdateItem params, plain key) for an update of an existing item."""
         wire_key, plain_key = self._key_from(key)
-        set_values, remove = self._checked_updates(updates)
+        set_values, remove, markers = self._checked_updates(updates)
         schema = self.schema
         indexed = {name: set_values[name] for name in schema.index_fields if name in set_values}
         if indexed:  # a GSI key set to a value DynamoDB cannot index
@@ -101,12 +103,20 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             set_values["updated_at"] = now
         set_values.update(self._derived_values(now))
         builder = ExpressionBuilder(self.schema)
+        increments = {p: m.amount for p, m in markers.items() if isinstance(m, Increment)}
         expression = builder.update(
-            set_values, remove=remove, increment={"version": 1} if "version" in fields else {}
+            set_values,
+            remove=remove,
+            increment=increments | ({"version": 1} if "version" in fields else {}),
+            append={p: m.values for p, m in markers.items() if isinstance(m, Append)},
         )
         conditions = [f"attribute_exists({builder.name(self.schema.key_names[0])})"]
         if condition_expression is not None:
             conditions.append(f"({builder.condition(condition_expression)})")
+        for path, amount in increments.items():
+            bound = bound_condition(self.model, path, amount)
+            if bound is not None:  # e.g. a count with ge=0 does not go below 0
+                conditions.append(f"({builder.condition(bound)})")
         if expected_version is not None:
             if "version" not in fields:
                 msg = f"{self.schema.model_name} has no version field"
@@ -321,13 +331,20 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """Fields computed from ``updated_at``; domain APIs override (e.g. updated_month)."""
         return {}
 
-    def _checked_updates(self, updates: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    def _checked_updates(self, updates: Mapping[str, Any]) -> CheckedUpdates:
+        """Validate ``updates`` against the model: (values to SET, fields to REMOVE, markers).
+
+        Markers (``Increment``/``Append``) may name a dotted path into a map field; plain
+        values name fields. Paths that overlap (``metrics`` and ``metrics.rows``) are refused,
+        as DynamoDB would refuse them.
+        """
         given: object = updates
         if not isinstance(given, Mapping) or not given:
             msg = "updates must be a non-empty mapping of field -> value"
             raise ValidationError(msg)
         schema = self.schema
-        unknown = sorted(str(name) for name in updates if name not in schema.fields)
+        paths = {str(name): _top_of(name) for name in updates}
+        unknown = sorted({top for top in paths.values() if top not in schema.fields})
         if unknown:
             msg = (
                 f"unknown fields for {schema.model_name}: {unknown}; "
@@ -338,16 +355,34 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
                 table=self.table_name,
             )
         fixed = {*schema.key_names, *MANAGED_FIELDS, *self._derived_values(utc_now())}
-        refused = sorted(set(updates) & fixed)
+        refused = sorted({top for top in paths.values() if top in fixed})
         if refused:
             msg = f"cannot update key, derived or server-managed fields: {refused}"
             raise ValidationError(
                 msg,
                 table=self.table_name,
             )
+        try:
+            _check_overlaps(list(paths))
+        except ValidationError as error:
+            raise ValidationError(error.message, table=self.table_name) from None
         set_values: dict[str, Any] = {}
         remove: list[str] = []
+        markers: dict[str, Marker] = {}
         for name, value in updates.items():
+            if isinstance(value, Increment | Append):
+                try:
+                    parts = marker_path(name, self.model)
+                    markers[name] = check_marker(self.model, name, parts, value)
+                except ValidationError as error:
+                    raise ValidationError(error.message, table=self.table_name) from None
+                continue
+            if name != paths[name]:
+                msg = (
+                    f"a dotted path ({name!r}) takes an Increment or an Append; "
+                    f"to replace the map, update {paths[name]!r} as a whole"
+                )
+                raise ValidationError(msg, table=self.table_name)
             info = self.model.model_fields[name]
             if value is None:
                 if info.is_required():
@@ -356,12 +391,12 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
                 remove.append(name)
                 continue
             try:
-                checked = _adapter(self.model, name).validate_python({name: value})
+                checked = field_validator(self.model, name).validate_python({name: value})
             except pydantic.ValidationError as error:
                 msg = f"invalid value for {name!r}: {describe_errors(error)}"
                 raise ValidationError(msg, table=self.table_name) from error
             set_values[name] = getattr(checked, name)
-        return set_values, remove
+        return set_values, remove, markers
 
     def _update_conflict(
         self, error: ConflictError, key: dict[str, Any], expected_version: int | None
@@ -417,21 +452,18 @@ def _dto_validates_model(model: type[pydantic.BaseModel], dto: type[pydantic.Bas
     )
 
 
-@functools.lru_cache(maxsize=512)
-def _adapter(model: type[pydantic.BaseModel], name: str) -> SchemaValidator:
-    """Validate one field's value as the model does: its constraints, validators, strictness."""
-    info = model.model_fields[name]
-    validators = {
-        f"_{index}": pydantic.field_validator(name, mode=d.info.mode)(d.func)
-        for index, d in enumerate(model.__pydantic_decorators__.field_validators.values())
-        if name in d.info.fields and d.info.mode in ("before", "after", "plain", "wrap")
-    }
-    base = StrictScalars if issubclass(model, StrictScalars) else pydantic.BaseModel
-    single = pydantic.create_model(  # type: ignore[call-overload]
-        f"{model.__name__}_{name}",
-        __base__=base,
-        __validators__=validators,
-        **{name: (info.annotation, info)},
-    )
-    validator: SchemaValidator = single.__pydantic_validator__  # type: ignore[assignment]
-    return validator
+def _top_of(path: object) -> str:
+    """The field a path starts at (``"metrics.rows"`` -> ``"metrics"``)."""
+    return str(path).split(".", 1)[0]
+
+
+def _check_overlaps(paths: list[str]) -> None:
+    """Refuse two update paths where one is inside the other (``metrics``, ``metrics.rows``)."""
+    given = set(paths)
+    for path in sorted(given):
+        parts = path.split(".")
+        for end in range(1, len(parts)):
+            outer = ".".join(parts[:end])
+            if outer in given:
+                msg = f"update paths overlap: {outer!r} and {path!r}; update one or the other"
+                raise ValidationError(msg)

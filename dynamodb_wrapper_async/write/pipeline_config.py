@@ -7,6 +7,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase
 
+from .. import _telemetry
 from .._keys import check_many
 from ..exceptions import ValidationError
 from ..models import PipelineConfig, PipelineConfigUpsert, TableConfig, TableConfigUpsert
@@ -46,6 +47,7 @@ class PipelineConfigWriteApi(WriteApi[PipelineConfig, PipelineConfigUpsert]):
             expected_version=expected_version,
         )
 
+    @_telemetry.traced
     async def create_pipeline_with_tables(
         self, pipeline: PipelineConfigUpsert, tables: Sequence[TableConfigUpsert]
     ) -> tuple[PipelineConfig, list[TableConfig]]:

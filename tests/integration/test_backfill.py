@@ -19,6 +19,7 @@ import pytest
 
 import dynamodb_wrapper_sync as sync
 from dynamodb_wrapper_async import (
+    BackfillCheckpoint,
     BackfillResult,
     DynamoDBConfig,
     FileCheckpoint,
@@ -28,6 +29,8 @@ from dynamodb_wrapper_async import (
     PipelineConfigView,
     PipelineConfigWriteApi,
     ReadApi,
+    TableCheckpoint,
+    ValidationError,
     WriteApi,
     WriteModel,
     backfill,
@@ -223,20 +226,46 @@ def bump(view):
 
 config = DynamoDBConfig.from_env()
 reads, writes = sync.PipelineConfigReadApi(config), sync.PipelineConfigWriteApi(config)
-result = sync.backfill(reads, bump, writes, segments=4, page_size=20, checkpoint=sys.argv[1])
+where = sys.argv[1]
+if where.startswith("table:"):
+    checkpoint = sync.TableCheckpoint(config, where.removeprefix("table:"))
+else:
+    checkpoint = where
+result = sync.backfill(reads, bump, writes, segments=4, page_size=20, checkpoint=checkpoint)
 print(result.transformed, result.read)
 """
 
 
+def last_save(config: DynamoDBConfig, where: str) -> object:
+    """What changes with every save of the checkpoint: a file's mtime, an item's state."""
+    if not where.startswith("table:"):
+        path = Path(where)
+        return path.stat().st_mtime_ns if path.exists() else None
+    client = boto3.client(
+        "dynamodb", endpoint_url=config.endpoint_url, region_name=config.region_name,
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )  # fmt: skip
+    item = client.get_item(
+        TableName=config.table_name("backfill_checkpoints"),
+        Key={"checkpoint_id": {"S": where.removeprefix("table:")}},
+        ConsistentRead=True,
+    ).get("Item")
+    return None if item is None else item["state"]["S"]  # the counts change on every save
+
+
+@pytest.mark.parametrize("kind", ["file", "table"])
 async def test_a_job_killed_at_random_points_finishes_with_every_item_once(
-    own_tables: DynamoDBConfig, uid: str, tmp_path: Path
+    own_tables: DynamoDBConfig, uid: str, tmp_path: Path, kind: str
 ) -> None:
+    """With its checkpoint in a file, or in an item of the backfill_checkpoints table."""
     config = own_tables
     if config.table_prefix.startswith("t_moto_"):
         pytest.skip("one backend is enough for this slow test: DynamoDB Local")
     count = 400
     await PipelineConfigWriteApi(config).batch_upsert(pipelines(uid, count))
-    checkpoint = tmp_path / "killed.json"
+    if kind == "table":
+        await create_tables(config, [BackfillCheckpoint])
+    where = f"table:{uid}" if kind == "table" else str(tmp_path / "killed.json")
     script = tmp_path / "job.py"
     script.write_text(JOB)
     environment = {
@@ -250,15 +279,13 @@ async def test_a_job_killed_at_random_points_finishes_with_every_item_once(
     rng = random.Random(uid)
     kills = 0
     for _ in range(60):
-        before = checkpoint.stat().st_mtime_ns if checkpoint.exists() else 0
+        before = last_save(config, where)
         job = subprocess.Popen(  # noqa: ASYNC220 - the test waits on it on purpose
-            [sys.executable, str(script), str(checkpoint)], env=environment,
+            [sys.executable, str(script), where], env=environment,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
         # kill it once it has saved progress (so every round makes some), at a random moment
-        while job.poll() is None and (
-            not checkpoint.exists() or checkpoint.stat().st_mtime_ns == before
-        ):
+        while job.poll() is None and last_save(config, where) in (None, before):
             time.sleep(0.005)  # noqa: ASYNC251 - polling a child process
         if job.poll() is None:
             time.sleep(rng.uniform(0, 0.25))  # noqa: ASYNC251
@@ -278,3 +305,39 @@ async def test_a_job_killed_at_random_points_finishes_with_every_item_once(
     assert set(after.values()) == {("1", 2)}, {k: v for k, v in after.items() if v != ("1", 2)}
     transformed, read = map(int, out.split())
     assert (transformed, read) == (count, count)  # counted once each, over every run
+
+
+async def test_a_table_checkpoint_saves_loads_and_refuses_what_is_not_one(
+    own_tables: DynamoDBConfig, uid: str, raw_client: Any
+) -> None:
+    config = own_tables
+    await create_tables(config, [BackfillCheckpoint])
+    store = TableCheckpoint(config, uid)
+    assert await store.load() is None
+    await store.save({"segments": [{"token": "abc", "read": 3}], "n": 1})
+    assert await store.load() == {"segments": [{"token": "abc", "read": 3}], "n": 1}
+    await store.save({"n": 2})  # replaced, not merged
+    assert await store.load() == {"n": 2}
+    raw_client.put_item(
+        TableName=config.table_name("backfill_checkpoints"),
+        Item={"checkpoint_id": {"S": f"{uid}-bad"}, "state": {"S": "[1, 2]"}},
+    )
+    with pytest.raises(ValidationError, match="does not hold a backfill checkpoint"):
+        await TableCheckpoint(config, f"{uid}-bad").load()
+    with pytest.raises(ValidationError, match="checkpoint_id"):
+        TableCheckpoint(config, "")
+
+
+async def test_a_backfill_resumes_from_a_table_checkpoint_and_a_finished_one_does_nothing(
+    own_tables: DynamoDBConfig, uid: str
+) -> None:
+    config = own_tables
+    await create_tables(config, [BackfillCheckpoint])
+    await PipelineConfigWriteApi(config).batch_upsert(pipelines(uid, 60))
+    reads, writes = PipelineConfigReadApi(config), PipelineConfigWriteApi(config)
+    store = TableCheckpoint(config, uid)
+    first = await backfill(reads, bump, writes, segments=2, page_size=10, checkpoint=store)
+    assert (first.read, first.transformed) == (60, 60)
+    again = await backfill(reads, bump, writes, segments=2, page_size=10, checkpoint=store)
+    assert (again.read, again.transformed) == (60, 60)  # the totals of the finished job
+    assert set((await stored(config, uid)).values()) == {("1", 2)}

@@ -9,8 +9,10 @@ from typing_extensions import assert_type
 
 import dynamodb_wrapper_async as core
 from dynamodb_wrapper_sync import (  # Page: the tuple (items, next_key), with consumed_capacity
+    Append,
     BatchResult,
     DynamoDBConfig,
+    Increment,
     Page,
     PipelineConfig,
     PipelineConfigReadApi,
@@ -93,6 +95,13 @@ def check(config: DynamoDBConfig, since: dt.datetime, dto: PipelineConfigUpsert)
     run_writes = PipelineRunLogsWriteApi(config)
     assert_type(run_writes.start_run("r", "p"), PipelineRunLog)
     assert_type(run_writes.complete_run("r", "p", "success"), PipelineRunLog)
+    assert_type(
+        run_writes.add_run_progress("r", "p", records_processed=5, metrics={"rows": 5}), None
+    )
+    assert_type(
+        run_writes.update_run_log("r", "p", {"records_failed": Increment(1)}), PipelineRunLog
+    )
+    assert_type(Append(["late"]), core.Append)
 
     assert_type(create_tables(config), list[TableInfo])
     assert_type(delete_tables(config), list[str])

@@ -119,3 +119,20 @@ def test_model_copy_revalidates_and_keeps_secrets_hidden() -> None:
     assert "OTHER-SECRET-VALUE" not in repr(copied)
     with pytest.raises(ValidationError, match="max_concurrency"):
         config.model_copy(update={"max_concurrency": 0})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://AKIAEXAMPLE:{SECRET}@127.0.0.1:8000",  # "/" unescaped: it splits the URL
+        "http://AKIAEXAMPLE:pass@127.0.0.1:8000",
+    ],
+    ids=["slash-in-password", "user-info"],
+)
+def test_an_endpoint_url_with_user_info_is_refused_without_showing_it(url: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        DynamoDBConfig(endpoint_url=url)
+    text = f"{caught.value} {caught.value!r}"
+    assert "user info" in text
+    for part in ("AKIAEXAMPLE", "pass", *SECRET.split("/")):
+        assert part not in text, text

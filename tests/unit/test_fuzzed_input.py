@@ -24,7 +24,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dynamodb_wrapper_async import (
+    Append,
     DynamoDBConfig,
+    Increment,
     ItemNotFoundError,
     PipelineConfig,
     PipelineConfigReadApi,
@@ -439,3 +441,23 @@ def test_odd_but_valid_input_is_sent_through_placeholders(
 def test_the_expression_check_catches_raw_names() -> None:
     with pytest.raises(AssertionError, match="raw text"):
         assert_placeholders_only({"FilterExpression": "#n0 = :v0 OR name = :v1"})
+
+
+marker_paths = field_names | st.builds(
+    lambda field, key: f"{field}.{key}",
+    st.sampled_from(["source_config", "tags", "pipeline_name", "is_active"]),
+    odd_text,
+)
+markers = st.builds(Increment, values) | st.builds(Append, values) | values
+
+
+@fuzz
+@given(st.dictionaries(marker_paths, markers, min_size=1, max_size=4))
+@example({"source_config.rows": Increment(float("nan"))})
+@example({"source_config.rows": Increment(10**40), "tags.a": Append([1])})
+@example({"source_config.rows": Append([float("inf")])})
+@example({"source_config": Increment(1), "source_config.x": Increment(1)})
+def test_updates_with_any_markers(updates: dict[str, Any]) -> None:
+    """Increment/Append of any value at any path: success or a ValidationError."""
+    sent = outcome(lambda: PipelineConfigWriteApi(CONFIG).update_pipeline("p", updates))
+    assert len(sent) <= 1

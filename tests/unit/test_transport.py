@@ -764,3 +764,19 @@ async def test_a_malformed_proxy_url_is_refused_without_its_credentials(
     assert caught.value.operation == "connect"
     for part in ("alice", "pr0xy-pass", *SECRET.split("/")):
         assert part not in text, text
+
+
+async def test_an_endpoint_url_with_user_info_from_botocore_is_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """botocore takes the endpoint from AWS_ENDPOINT_URL_DYNAMODB when the config has none:
+    our config's check never sees it, the connection's does."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://AKIDINURL:{SECRET}@127.0.0.1:9")
+    config = DynamoDBConfig(aws_access_key_id="AKIDINURL", aws_secret_access_key="x", max_retries=0)
+    with pytest.raises(exc.DynamoDBWrapperError) as caught:
+        await PipelineConfigReadApi(config).get_by_id("x")
+    await close_clients(config)
+    text = "".join(traceback.format_exception(caught.value))
+    assert caught.value.operation == "connect"
+    for part in ("AKIDINURL", *SECRET.split("/")):
+        assert part not in text, text

@@ -173,6 +173,35 @@ def test_keyboard_interrupt_cancels_the_coroutine() -> None:
 
 
 @pytest.mark.timeout(20)
+def test_ctrl_c_delivered_to_the_loop_thread_still_interrupts_the_caller() -> None:
+    """The kernel may hand a process's SIGINT to any thread; uvloop's loop thread got it in CI
+    and the caller, blocked on its lock, never ran the handler."""
+    cancelled = threading.Event()
+    started = threading.Event()
+
+    async def slow() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    def interrupt() -> None:
+        started.wait(5)
+        loop_thread = _runner.loop_thread_id()
+        assert loop_thread is not None
+        signal.pthread_kill(loop_thread, signal.SIGINT)
+
+    timer = threading.Thread(target=interrupt)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        run(slow())
+    timer.join()
+    assert cancelled.wait(5)
+
+
+@pytest.mark.timeout(20)
 def test_shutdown_is_idempotent_and_the_runner_restarts_lazily() -> None:
     assert run(double(1)) == 2
     first = _runner._state.current
