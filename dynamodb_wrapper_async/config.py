@@ -119,14 +119,9 @@ class DynamoDBConfig(ValidatedModel):
     @field_validator("endpoint_url")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
-        if value is not None and "@" in value:  # user info: never echoed, it may be a secret
-            msg = (
-                "must not hold user info (an '@'): it is not shown, as it may hold credentials;"
-                " give credentials as aws_access_key_id / aws_secret_access_key"
-            )
-            raise ValueError(msg)
         if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
-            msg = f"must be an http:// or https:// URL, got {value!r}"
+            shown = "(not shown: it may hold credentials)" if "@" in value else repr(value)
+            msg = f"must be an http:// or https:// URL, got {shown}"
             raise ValueError(msg)
         return value
 
@@ -167,6 +162,8 @@ class DynamoDBConfig(ValidatedModel):
         for name, value in super().__repr_args__():
             if name in _SECRET_FIELDS and value is not None:
                 yield name, SecretStr("hidden")
+            elif name == "endpoint_url" and value is not None and "@" in value:
+                yield name, "<not shown: it may hold credentials>"  # user info
             else:
                 yield name, value
 

@@ -121,18 +121,14 @@ def test_model_copy_revalidates_and_keeps_secrets_hidden() -> None:
         config.model_copy(update={"max_concurrency": 0})
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        f"http://AKIAEXAMPLE:{SECRET}@127.0.0.1:8000",  # "/" unescaped: it splits the URL
-        "http://AKIAEXAMPLE:pass@127.0.0.1:8000",
-    ],
-    ids=["slash-in-password", "user-info"],
-)
-def test_an_endpoint_url_with_user_info_is_refused_without_showing_it(url: str) -> None:
+def test_an_endpoint_url_with_user_info_is_never_shown() -> None:
+    """Accepted (the connection goes to its host), but neither its repr nor an error shows it:
+    with an unescaped "/" in the password, any part of the URL may be the secret."""
+    config = DynamoDBConfig(endpoint_url="http://AKIAEXAMPLE:pass@127.0.0.1:8000")
+    assert "AKIAEXAMPLE" not in f"{config!r} {config}"
     with pytest.raises(ValidationError) as caught:
-        DynamoDBConfig(endpoint_url=url)
+        DynamoDBConfig(endpoint_url=f"http://AKIAEXAMPLE:{SECRET}@ 127.0.0.1:8000")
     text = f"{caught.value} {caught.value!r}"
-    assert "user info" in text
-    for part in ("AKIAEXAMPLE", "pass", *SECRET.split("/")):
+    assert "endpoint_url" in text
+    for part in ("AKIAEXAMPLE", *SECRET.split("/")):
         assert part not in text, text
