@@ -78,7 +78,7 @@ def count_items(raw_client: Any, table: str) -> int:
     total = 0
     while True:
         page = raw_client.scan(**kwargs)
-        total += page["Count"]
+        total += int(page["Count"])
         if "LastEvaluatedKey" not in page:
             return total
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
