@@ -211,6 +211,8 @@ class Charge:
             else await _table_rate(self.config, self.table, self.direction, percent or 0.0)
         )
         self.bucket = bucket_for(self.config, self.table, self.direction, rate)
+        if self.direction == "read":  # a first page is cut to about this (page_params)
+            self.last_units = self.bucket.capacity / _PAGE_SHARE
 
     def check(self, units: float, what: str) -> None:
         """Raise CapacityError if ``units`` (one item) can never fit the budget."""
