@@ -13,6 +13,10 @@ from ._backfill import FileCheckpoint as FileCheckpoint
 from ._backfill import TableCheckpoint as TableCheckpoint
 from ._backfill import Transform as Transform
 from ._backfill import backfill as backfill
+from ._capacity import CapacityBudget as CapacityBudget
+from ._capacity import CapacityUnits as CapacityUnits
+from ._capacity import ConsumedCapacity as ConsumedCapacity
+from ._capacity import Page as Page
 from ._engine.batch import BatchResult as BatchResult
 from ._engine.progress import ProgressCallback as ProgressCallback
 from ._markers import Append as Append
@@ -23,6 +27,7 @@ from ._wire.pool import close_clients as close_clients
 from ._wire.pool import pool_stats as pool_stats
 from .config import DynamoDBConfig as DynamoDBConfig
 from .exceptions import BatchWriteError as BatchWriteError
+from .exceptions import CapacityError as CapacityError
 from .exceptions import ConflictError as ConflictError
 from .exceptions import ConnectionError as ConnectionError
 from .exceptions import DynamoDBWrapperError as DynamoDBWrapperError
@@ -73,9 +78,13 @@ __all__ = [
     "BatchResult",
     "BatchWriteError",
     "Capacity",
+    "CapacityBudget",
+    "CapacityError",
+    "CapacityUnits",
     "CheckpointStore",
     "ConflictError",
     "ConnectionError",
+    "ConsumedCapacity",
     "Delete",
     "DynamoDBConfig",
     "DynamoDBWrapperError",
@@ -85,6 +94,7 @@ __all__ = [
     "Increment",
     "ItemNotFoundError",
     "ItemStream",
+    "Page",
     "PipelineConfig",
     "PipelineConfigReadApi",
     "PipelineConfigUpsert",

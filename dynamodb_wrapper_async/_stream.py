@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Generic, TypeVar
 
+from ._capacity import ConsumedCapacity
+
 T = TypeVar("T")
 
 
@@ -16,9 +18,16 @@ class ItemStream(AsyncIterator[T], Generic[T]):
     ``pages()`` to receive whole pages (lists) instead of items. Closing it (``aclose()``,
     ``async with``, or breaking out of ``async for`` and letting it be collected) closes the
     underlying page generator.
+
+    ``consumed_capacity`` adds up, as pages arrive, the read units DynamoDB reported.
     """
 
-    def __init__(self, pages: Callable[[], AsyncIterator[list[T]]]) -> None:
+    def __init__(
+        self,
+        pages: Callable[[], AsyncIterator[list[T]]],
+        consumed_capacity: ConsumedCapacity | None = None,
+    ) -> None:
+        self.consumed_capacity = consumed_capacity or ConsumedCapacity()
         self._factory = pages
         self._pages: AsyncIterator[list[T]] | None = None
         self._buffer: list[T] = []

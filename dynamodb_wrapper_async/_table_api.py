@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from ._codec import encode_item
 from ._engine import gateway as _gateway
+from ._engine.capacity import charge_for
 from ._keys import check_key_values, check_many
 from ._schema import TableSchema
 from .config import DynamoDBConfig
@@ -70,8 +71,9 @@ class TableApi(Generic[ModelT]):
             **(extra or {}),
         }
         response = await _gateway.call(
-            self.config, "GetItem", params, table=self.table_name, key=plain_key
-        )
+            self.config, "GetItem", params, table=self.table_name, key=plain_key,
+            capacity=charge_for(self.config, self.table_name, "read", meter=False),
+        )  # fmt: skip
         item: dict[str, Any] | None = response.get("Item")
         return item
 

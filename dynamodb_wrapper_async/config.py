@@ -34,6 +34,10 @@ _ENV_FIELDS: dict[str, str] = {
     "DYNAMODB_MAX_RESPONSE_BYTES": "max_response_bytes",
     "DYNAMODB_MAX_RETRIES": "max_retries",
     "DYNAMODB_RETRY_DEADLINE": "retry_deadline",
+    "DYNAMODB_READ_CAPACITY_PERCENT": "read_capacity_percent",
+    "DYNAMODB_WRITE_CAPACITY_PERCENT": "write_capacity_percent",
+    "DYNAMODB_MAX_READ_UNITS_PER_SECOND": "max_read_units_per_second",
+    "DYNAMODB_MAX_WRITE_UNITS_PER_SECOND": "max_write_units_per_second",
 }
 
 
@@ -74,6 +78,11 @@ class DynamoDBConfig(ValidatedModel):
             got part of a batch chunk through starts the count again.
         retry_deadline: Seconds one call (one batch chunk) may spend, retries included;
             a batch call ends once none of its chunks got anything through for as long.
+        read_capacity_percent: Share of each table's read capacity every data operation of
+            this process may take together (see ``CapacityBudget``); None: no limit.
+        write_capacity_percent: Share of each table's own write capacity, likewise.
+        max_read_units_per_second: Absolute read budget per table (wins over the percent).
+        max_write_units_per_second: Absolute write budget per table (wins over the percent).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -94,6 +103,10 @@ class DynamoDBConfig(ValidatedModel):
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     max_retries: int = Field(default=40, ge=0, le=100)
     retry_deadline: float = Field(default=60.0, gt=0)
+    read_capacity_percent: float | None = Field(default=None, gt=0, le=100)
+    write_capacity_percent: float | None = Field(default=None, gt=0, le=100)
+    max_read_units_per_second: float | None = Field(default=None, gt=0)
+    max_write_units_per_second: float | None = Field(default=None, gt=0)
 
     @field_validator("region_name")
     @classmethod
@@ -183,7 +196,10 @@ class DynamoDBConfig(ValidatedModel):
         AWS_DEFAULT_REGION), AWS_PROFILE, DYNAMODB_ENDPOINT_URL, DYNAMODB_TABLE_PREFIX,
         DYNAMODB_USER_TIMEZONE and the tuning variables DYNAMODB_MAX_CONCURRENCY,
         DYNAMODB_MAX_POOL_CONNECTIONS, DYNAMODB_CONNECT_TIMEOUT, DYNAMODB_READ_TIMEOUT,
-        DYNAMODB_MAX_RETRIES and DYNAMODB_RETRY_DEADLINE. Empty variables count as unset.
+        DYNAMODB_MAX_RETRIES, DYNAMODB_RETRY_DEADLINE, and the capacity budget's
+        DYNAMODB_READ_CAPACITY_PERCENT, DYNAMODB_WRITE_CAPACITY_PERCENT,
+        DYNAMODB_MAX_READ_UNITS_PER_SECOND and DYNAMODB_MAX_WRITE_UNITS_PER_SECOND.
+        Empty variables count as unset.
 
         Raises:
             ValidationError: A variable holds a bad value; the message names the variable.

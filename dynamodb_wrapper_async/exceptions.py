@@ -26,6 +26,7 @@ from typing import Any
 
 __all__ = [
     "BatchWriteError",
+    "CapacityError",
     "ConflictError",
     "ConnectionError",
     "DynamoDBWrapperError",
@@ -124,6 +125,15 @@ class TableNotFoundError(DynamoDBWrapperError, LookupError):
 
 class ValidationError(DynamoDBWrapperError, ValueError):
     """Input was rejected, by the library before sending or by DynamoDB."""
+
+
+class CapacityError(ValidationError):
+    """A capacity budget cannot be met or resolved.
+
+    One item needs more units than the budget's bucket can ever hold (one second of the
+    budget), or a percentage of an on-demand table without a maximum throughput was asked
+    for (give absolute units then).
+    """
 
 
 class ConflictError(DynamoDBWrapperError):

@@ -11,15 +11,20 @@ from dynamodb_wrapper_async import Append as Append
 from dynamodb_wrapper_async import BackfillCheckpoint as BackfillCheckpoint
 from dynamodb_wrapper_async import BackfillResult as BackfillResult
 from dynamodb_wrapper_async import BatchResult as BatchResult
+from dynamodb_wrapper_async import CapacityBudget as CapacityBudget
+from dynamodb_wrapper_async import CapacityUnits as CapacityUnits
+from dynamodb_wrapper_async import ConsumedCapacity as ConsumedCapacity
 from dynamodb_wrapper_async import Delete as Delete
 from dynamodb_wrapper_async import FileCheckpoint as FileCheckpoint
 from dynamodb_wrapper_async import Increment as Increment
+from dynamodb_wrapper_async import Page as Page
 from dynamodb_wrapper_async import TableCheckpoint as TableCheckpoint
 from dynamodb_wrapper_async import TableInfo as TableInfo
 from dynamodb_wrapper_async import TransactAction as TransactAction
 from dynamodb_wrapper_async import TransactGet as TransactGet
 from dynamodb_wrapper_async.config import DynamoDBConfig as DynamoDBConfig
 from dynamodb_wrapper_async.exceptions import BatchWriteError as BatchWriteError
+from dynamodb_wrapper_async.exceptions import CapacityError as CapacityError
 from dynamodb_wrapper_async.exceptions import ConflictError as ConflictError
 from dynamodb_wrapper_async.exceptions import ConnectionError as ConnectionError
 from dynamodb_wrapper_async.exceptions import DynamoDBWrapperError as DynamoDBWrapperError
@@ -68,8 +73,12 @@ __all__ = [
     "BatchResult",
     "BatchWriteError",
     "Capacity",
+    "CapacityBudget",
+    "CapacityError",
+    "CapacityUnits",
     "ConflictError",
     "ConnectionError",
+    "ConsumedCapacity",
     "Delete",
     "DynamoDBConfig",
     "DynamoDBWrapperError",
@@ -78,6 +87,7 @@ __all__ = [
     "FileCheckpoint",
     "Increment",
     "ItemNotFoundError",
+    "Page",
     "PipelineConfig",
     "PipelineConfigReadApi",
     "PipelineConfigUpsert",

@@ -15,7 +15,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from typing_extensions import Self
 
-from dynamodb_wrapper_async import ItemStream
+from dynamodb_wrapper_async import ConsumedCapacity, ItemStream
 
 from ._runner import run
 
@@ -123,6 +123,11 @@ class SyncItemStream(Iterator[T], Generic[T]):
         self._buffer: list[T] = []
         self._position = 0
         self._done = False
+
+    @property
+    def consumed_capacity(self) -> ConsumedCapacity:
+        """The read units DynamoDB reported for the pages fetched so far."""
+        return self._stream.consumed_capacity
 
     def __iter__(self) -> SyncItemStream[T]:
         return self

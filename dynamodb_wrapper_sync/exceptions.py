@@ -1,6 +1,7 @@
 """Re-export of :mod:`dynamodb_wrapper_async.exceptions`: the same classes, so ``except`` works."""
 
 from dynamodb_wrapper_async.exceptions import BatchWriteError as BatchWriteError
+from dynamodb_wrapper_async.exceptions import CapacityError as CapacityError
 from dynamodb_wrapper_async.exceptions import ConflictError as ConflictError
 from dynamodb_wrapper_async.exceptions import ConnectionError as ConnectionError
 from dynamodb_wrapper_async.exceptions import DynamoDBWrapperError as DynamoDBWrapperError
@@ -11,6 +12,7 @@ from dynamodb_wrapper_async.exceptions import ValidationError as ValidationError
 
 __all__ = [
     "BatchWriteError",
+    "CapacityError",
     "ConflictError",
     "ConnectionError",
     "DynamoDBWrapperError",

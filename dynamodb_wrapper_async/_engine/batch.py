@@ -26,12 +26,14 @@ import anyio
 from anyio.abc import TaskGroup
 
 from .. import _telemetry
+from .._capacity import ConsumedCapacity
 from .._codec import decode_value
 from .._json import EncodedJSON
 from .._types import Item, Response
 from ..config import DynamoDBConfig
 from ..exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
 from . import gateway as _gateway
+from .capacity import Charge, write_units
 from .progress import ProgressCallback
 from .retry import AdaptiveLimit, CallProgress, RetryBudget
 
@@ -61,12 +63,15 @@ class BatchResult:
         retries: Retries of unprocessed items and failed requests, summed over chunks.
         lowest_concurrency: The fewest requests allowed in flight while throttled (equal
             to ``max_concurrency`` when nothing was throttled).
+        consumed_capacity: The capacity units DynamoDB reported for the batch's requests
+            (write units, per table and index).
     """
 
     processed: int = 0
     duplicates: int = 0
     retries: int = 0
     lowest_concurrency: int = 0
+    consumed_capacity: ConsumedCapacity = field(default_factory=ConsumedCapacity)
 
 
 @dataclass(eq=False, slots=True)
@@ -182,6 +187,7 @@ async def batch_write(
     requests: Iterable[WriteRequest[T]] | AsyncIterable[WriteRequest[T]],
     *,
     progress: ProgressCallback | None = None,
+    capacity: Charge | None = None,
 ) -> BatchResult:
     """Write ``requests`` (PutRequest/DeleteRequest dicts) in concurrent 25-item chunks.
 
@@ -201,6 +207,9 @@ async def batch_write(
     chunks = _chunks(requests, sequencer)
     lock = asyncio.Lock()
     crashed: list[BaseException] = []
+    if capacity is not None:
+        await capacity.prepare()  # resolve a percentage once, before the workers start
+        result.consumed_capacity = capacity.meter
 
     async def next_chunk() -> _Chunk[T] | None:
         async with lock:
@@ -208,7 +217,7 @@ async def batch_write(
 
     async def work(chunk: _Chunk[T]) -> None:
         done, duplicates, retries, left, cause = await _write_chunk(
-            config, table, chunk, limit, call
+            config, table, chunk, limit, call, capacity
         )
         sequencer.settled(chunk)
         result.processed += done
@@ -257,9 +266,15 @@ async def batch_write(
 
 
 async def _write_chunk(
-    config: DynamoDBConfig, table: str, chunk: _Chunk[T], limit: AdaptiveLimit, call: CallProgress
+    config: DynamoDBConfig,
+    table: str,
+    chunk: _Chunk[T],
+    limit: AdaptiveLimit,
+    call: CallProgress,
+    capacity: Charge | None = None,
 ) -> tuple[int, int, int, list[WriteRequest[T]], DynamoDBWrapperError | None]:
     """Write one chunk; return (written, superseded, retries, not written, last error)."""
+    _check_capacity(capacity, chunk)
     for answered in chunk.waits:
         await answered.wait()
     chunk.waits.clear()
@@ -268,6 +283,7 @@ async def _write_chunk(
     written = 0
     cause: DynamoDBWrapperError | None = None
     while True:
+        units = await _paced(capacity, pending, budget)
         async with limit:
             # No await between dropping what was superseded and marking the chunk in flight:
             # a later item of the same key either sees it superseded or waits for this answer.
@@ -285,6 +301,9 @@ async def _write_chunk(
                     table=table,
                     retry=False,
                     budget=budget,
+                    capacity=capacity,
+                    units=units,
+                    prepaid=True,
                 )
             except DynamoDBWrapperError as error:
                 if not isinstance(error, _CURABLE):
@@ -312,6 +331,28 @@ async def _write_chunk(
         logger.debug("retrying %d items on %s (retry %d)", len(pending), table, budget.attempts)
         await asyncio.sleep(delay)
     return _outcome(chunk, written, budget, [], None)
+
+
+async def _paced(
+    capacity: Charge | None, pending: list[WriteRequest[T]], budget: RetryBudget
+) -> float | None:
+    """Wait for the units of ``pending`` (holding no slot; the deadline skips the wait)."""
+    if capacity is None:
+        return None
+    units = float(sum(write_units(request.request) for request in pending))
+    budget.waited(await capacity.acquire(units))
+    return units
+
+
+def _check_capacity(capacity: Charge | None, chunk: _Chunk[T]) -> None:
+    """Raise CapacityError, naming the item, for an item that can never fit the budget."""
+    if capacity is None:
+        return
+    for request in chunk.requests.values():
+        units = write_units(request.request)
+        if units > 1:
+            key = dict(zip(request.key_names, request.key, strict=True))
+            capacity.check(units, f"the item with key {key!r:.300}")
 
 
 def _unsuperseded(requests: list[WriteRequest[T]]) -> list[WriteRequest[T]]:
@@ -360,6 +401,7 @@ async def batch_get_items(
     key_names: Sequence[str],
     extra: dict[str, Any],
     convert: Callable[[list[Item]], list[T]],
+    capacity: Charge | None = None,
 ) -> list[T]:
     """Read ``keys`` (distinct wire keys) in concurrent 100-key chunks; retry UnprocessedKeys.
 
@@ -382,12 +424,14 @@ async def batch_get_items(
     causes: list[DynamoDBWrapperError] = []
     call = CallProgress()
     crashed: list[BaseException] = []
+    if capacity is not None:
+        await capacity.prepare()
 
     async def read(chunk: list[Item], group: TaskGroup) -> None:
         try:
             async with limit:
                 pending, cause = await _read_chunk(
-                    config, table, chunk, extra, found, convert, call
+                    config, table, chunk, extra, found, convert, call, capacity
                 )
         except Exception as error:  # noqa: BLE001 - e.g. a stored item ``convert`` refuses
             crashed.append(error)
@@ -428,6 +472,7 @@ async def _read_chunk(
     found: list[T],
     convert: Callable[[list[Item]], list[T]],
     call: CallProgress,
+    capacity: Charge | None = None,
 ) -> tuple[list[Item], DynamoDBWrapperError | None]:
     """Read one chunk into ``found``; return (keys not read, the error that stopped it)."""
     budget = RetryBudget(_gateway.retry_policy(config), call=call)
@@ -448,6 +493,7 @@ async def _read_chunk(
                 page,
                 table=table,
                 budget=budget,
+                capacity=capacity,
             )
         except DynamoDBWrapperError as error:
             return pending, error

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
@@ -15,6 +15,9 @@ from .._wire.errors import error_code, is_retryable, may_have_been_applied, tran
 from .._wire.pool import close_clients, get_sender
 from ..config import DynamoDBConfig
 from .retry import RetryBudget, RetryPolicy
+
+if TYPE_CHECKING:
+    from .capacity import Charge
 
 logger = logging.getLogger("dynamodb_wrapper")
 
@@ -38,6 +41,9 @@ async def call(
     retry: bool = True,
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
+    capacity: Charge | None = None,
+    units: float | None = None,
+    prepaid: bool = False,
 ) -> Response:
     """Send one DynamoDB request; retry throttling, 5xx and broken connections.
 
@@ -55,10 +61,16 @@ async def call(
     ``budget`` lets a caller that retries too (the batch engine, on unprocessed items) share
     one count of retries and one deadline with these retries. An attempt that could outlast
     the deadline is cut off at it, so the call ends within ``retry_deadline``.
+
+    ``capacity`` charges every attempt to a capacity budget: it waits for ``units`` (else
+    the charge's estimate) before it is sent, a wait the deadline does not count, and is
+    corrected with the ConsumedCapacity DynamoDB reports. ``prepaid``: the caller waited
+    for ``units`` of the first attempt already.
     """
     response: Response = await _call(
         config, operation, params, None, table=table, key=key, retry=retry,
         retry_params=retry_params, budget=budget,
+        capacity=capacity, units=units, prepaid=prepaid,
     )  # fmt: skip
     return response
 
@@ -71,13 +83,21 @@ async def call_converted(
     *,
     table: str | None = None,
     budget: RetryBudget | None = None,
+    capacity: Charge | None = None,
+    units: float | None = None,
 ) -> R:
     """As :func:`call`, but return ``convert(response)``, computed as the body is parsed
     with the garbage collector paused (see ``_gc_pause``): for pages of items."""
-    return cast(R, await _call(config, operation, params, convert, table=table, budget=budget))
+    return cast(
+        R,
+        await _call(
+            config, operation, params, convert, table=table, budget=budget,
+            capacity=capacity, units=units,
+        ),
+    )  # fmt: skip
 
 
-async def _call(
+async def _call(  # noqa: PLR0912 - one loop: capacity, telemetry and retries
     config: DynamoDBConfig,
     operation: str,
     params: Mapping[str, Any],
@@ -88,14 +108,24 @@ async def _call(
     retry: bool = True,
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
+    capacity: Charge | None = None,
+    units: float | None = None,
+    prepaid: bool = False,
 ) -> Any:
     budget = budget or RetryBudget(retry_policy(config))  # the deadline counts from here
     pooled = await get_sender(config)
     sender = pooled.sender
+    estimate = 0.0
+    if capacity is not None:
+        params, retry_params, convert = _metered(params, retry_params, convert)
+        estimate = capacity.estimate(operation, params) if units is None else units
     probe = _telemetry.request(config, operation, params, table)  # None: OTel not in use
     send = convert
     slowest_attempt = config.connect_timeout + config.read_timeout
     while True:
+        if capacity is not None and not prepaid:
+            budget.waited(await capacity.acquire(estimate))
+        prepaid = False
         try:
             async with pooled.limit:
                 if probe is not None:
@@ -107,6 +137,8 @@ async def _call(
                     with anyio.fail_after(max(remaining, 0.001)):
                         response = await sender.send(operation, params, send)
         except Exception as exc:
+            if capacity is not None:
+                capacity.settle(None, estimate)  # nothing reported: nothing charged
             delay = budget.next_delay() if retry and is_retryable(exc) else None
             if probe is not None:
                 probe.failed(exc, error_code(exc), retried=delay is not None)
@@ -132,4 +164,42 @@ async def _call(
         else:
             if probe is not None:
                 probe.succeeded()
-            return response
+            if capacity is None:
+                return response
+            return _settle(capacity, response, estimate, converted=convert is not None)
+
+
+def _settle(capacity: Charge, response: Any, estimate: float, *, converted: bool) -> Any:
+    """Charge what the answer reports consumed; return the answer (or its conversion)."""
+    if not converted:
+        capacity.settle(response, estimate)
+        return response
+    result, consumed = response
+    capacity.settle(consumed, estimate)
+    return result
+
+
+def _charged_part(response: Response) -> dict[str, Any]:
+    """What a capacity charge reads of an answer (the rest is converted and dropped)."""
+    return {name: response.get(name) for name in ("ConsumedCapacity", "ScannedCount")}
+
+
+def _metered(
+    params: Mapping[str, Any],
+    retry_params: Mapping[str, Any] | None,
+    convert: Callable[[Response], Any] | None,
+) -> tuple[Mapping[str, Any], Mapping[str, Any] | None, Callable[[Response], Any] | None]:
+    """Ask for ConsumedCapacity; a converted answer keeps it next to the conversion."""
+    ask = {"ReturnConsumedCapacity": "INDEXES"}
+    metered = None
+    if convert is not None:
+        inner = convert
+
+        def metered(response: Response) -> tuple[Any, Any]:
+            return inner(response), _charged_part(response)
+
+    return (
+        {**params, **ask},
+        None if retry_params is None else {**retry_params, **ask},
+        metered,
+    )

@@ -103,6 +103,15 @@ class RetryBudget:
         self.streak += 1
         return delay
 
+    def waited(self, seconds: float) -> None:
+        """The call waited ``seconds`` for capacity tokens before sending: that wait is the
+        budget's own pacing, not DynamoDB failing, so the deadline does not count it."""
+        if seconds <= 0:
+            return
+        self.started += seconds
+        if self.call is not None:
+            self.call.made_progress()
+
     def made_progress(self) -> None:
         """Part of a batch got through: restart the backoff and the count of retries without
         progress (not the total count or this chunk's deadline; the call's counts anew)."""

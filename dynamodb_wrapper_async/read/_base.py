@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -9,8 +10,11 @@ from typing import Any, Generic, TypeAlias, TypeVar
 from boto3.dynamodb.conditions import ConditionBase
 
 from .. import _telemetry
+from .._capacity import CapacityBudget
+from .._capacity import Page as Page
 from .._codec import decode_item
 from .._engine.batch import batch_get_items
+from .._engine.capacity import charge_for
 from .._expressions import ExpressionBuilder
 from .._schema import IndexSchema
 from .._stream import ItemStream
@@ -25,8 +29,6 @@ ViewT = TypeVar("ViewT", bound=ViewModel)
 
 #: A filter: a dict of field -> value (equality) or a boto3 ``Attr`` condition.
 Filters: TypeAlias = "Mapping[str, Any] | ConditionBase"
-#: One page of results and the token that resumes after it (None at the end).
-Page: TypeAlias = "tuple[list[ViewT], str | None]"
 
 
 class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
@@ -87,11 +89,13 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         *,
         projection: Sequence[str] | None = None,
         consistent_read: bool = False,
+        capacity: CapacityBudget | None = None,
     ) -> list[ViewT]:
         """Return the items that exist among ``keys``, in no particular order.
 
         Each key is a partition key value, a ``(partition, sort)`` tuple or a mapping of the
-        key fields. Duplicates are fetched once; missing items are left out.
+        key fields. Duplicates are fetched once; missing items are left out. ``capacity``
+        limits the read units per second (else the config's budget applies).
         """
         wire_keys = self._unique_keys(keys)
         builder = ExpressionBuilder(self.schema)
@@ -107,6 +111,7 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             self.schema.key_names,
             extra,
             lambda page: view.validate_many(map(decode_item, page)),
+            charge_for(self.config, self.table_name, "read", capacity, meter=False),
         )
 
     # ------------------------------------------------------------------ transactional reads
@@ -157,17 +162,19 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         limit: int = 100,
         last_key: str | None = None,
         scan_forward: bool = True,
+        capacity: CapacityBudget | None = None,
     ) -> Page[ViewT]:
         """Query the table or the GSI whose keys are ``partition_key`` (+ ``sort_key``).
 
         ``sort_condition`` is one of eq, lt, lte, gt, gte, between (with ``sort_value2``) and
         begins_with. Returns ``(items, next_key)``; pass ``next_key`` as ``last_key`` to go on.
+        ``capacity`` limits the read units per second (else the config's budget applies).
         """
         request = self._range_request(
             partition_key, partition_value, sort_key, sort_condition, sort_value, sort_value2,
             filters, projection, scan_forward=scan_forward,
         )  # fmt: skip
-        return await self._page(request, limit, last_key)
+        return await self._page(request, limit, last_key, capacity)
 
     @_telemetry.traced_stream
     def query_by_composite_key_range_iter(
@@ -183,13 +190,14 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         projection: Sequence[str] | None = None,
         last_key: str | None = None,
         scan_forward: bool = True,
+        capacity: CapacityBudget | None = None,
     ) -> ItemStream[ViewT]:
         """Stream every item of :meth:`query_by_composite_key_range`, page by page."""
         request = self._range_request(
             partition_key, partition_value, sort_key, sort_condition, sort_value, sort_value2,
             filters, projection, scan_forward=scan_forward,
         )  # fmt: skip
-        return self._stream(request, last_key)
+        return self._stream(request, last_key, capacity)
 
     # ------------------------------------------------------------------ scans
     @_telemetry.traced
@@ -200,9 +208,14 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         projection: Sequence[str] | None = None,
         limit: int = 100,
         last_key: str | None = None,
+        capacity: CapacityBudget | None = None,
     ) -> Page[ViewT]:
-        """Scan the table: up to ``limit`` matching items and the token to go on."""
-        return await self._page(self._scan_request(filters, projection), limit, last_key)
+        """Scan the table: up to ``limit`` matching items and the token to go on.
+
+        ``capacity`` limits the read units per second (else the config's budget applies).
+        """
+        request = self._scan_request(filters, projection)
+        return await self._page(request, limit, last_key, capacity)
 
     @_telemetry.traced_stream
     def scan_iter(
@@ -213,13 +226,16 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         last_key: str | None = None,
         segments: int = 1,
         segment: int | None = None,
+        capacity: CapacityBudget | None = None,
     ) -> ItemStream[ViewT]:
         """Stream the whole table; ``segments`` > 1 runs a parallel scan, merged as it comes.
 
         With ``segment`` set, stream only that one of the ``segments`` parallel-scan segments
         (0-based): how Spark reads a table with one segment per partition. ``last_key`` (a
         ``next_key`` of :meth:`scan`) resumes a whole-table scan, so it goes with
-        ``segments=1`` only.
+        ``segments=1`` only. ``capacity`` limits the read units per second of all segments
+        together (else the config's budget applies); the stream's ``consumed_capacity``
+        reports what was read.
         """
         request = self._scan_request(filters, projection)
         given: object = segments
@@ -234,12 +250,15 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             if isinstance(chosen, bool) or not isinstance(chosen, int) or not 0 <= chosen < given:
                 msg = f"segment must be in 0..{given - 1}, got {segment!r}"
                 raise ValidationError(msg)
-            return self._stream(request.for_segment(chosen, given), None)
+            return self._stream(request.for_segment(chosen, given), None, capacity)
         if segments == 1:
-            return self._stream(request, last_key)
+            return self._stream(request, last_key, capacity)
+        charge = charge_for(self.config, self.table_name, "read", capacity)
+        request = dataclasses.replace(request, capacity=charge)  # one bucket and meter for all
         parts = [request.for_segment(n, segments) for n in range(segments)]
         return ItemStream(
-            functools.partial(parallel_pages, self.config, parts, self.view.validate_many)
+            functools.partial(parallel_pages, self.config, parts, self.view.validate_many),
+            charge.meter if charge is not None else None,
         )
 
     # ------------------------------------------------------------------ building blocks
@@ -328,18 +347,31 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
             filtered=filter_expression is not None,
         )  # fmt: skip
 
-    async def _page(self, request: PageRequest, limit: int, last_key: str | None) -> Page[ViewT]:
+    async def _page(
+        self,
+        request: PageRequest,
+        limit: int,
+        last_key: str | None,
+        capacity: CapacityBudget | None = None,
+    ) -> Page[ViewT]:
+        charge = charge_for(self.config, self.table_name, "read", capacity)
         return await collect_page(
-            self.config, request, self.view.validate_many, limit=limit, last_key=last_key
-        )
+            self.config, dataclasses.replace(request, capacity=charge), self.view.validate_many,
+            limit=limit, last_key=last_key,
+        )  # fmt: skip
 
-    def _stream(self, request: PageRequest, last_key: str | None) -> ItemStream[ViewT]:
+    def _stream(
+        self, request: PageRequest, last_key: str | None, capacity: CapacityBudget | None = None
+    ) -> ItemStream[ViewT]:
         """Return the stream of every page of ``request``, from right after ``last_key``."""
         start = request.start_key(last_key)  # a bad token fails here, before any request
+        charge = charge_for(self.config, self.table_name, "read", capacity)
+        metered = dataclasses.replace(request, capacity=charge)
         return ItemStream(
             functools.partial(
-                iterate_pages, self.config, request, self.view.validate_many, start=start
-            )
+                iterate_pages, self.config, metered, self.view.validate_many, start=start
+            ),
+            charge.meter if charge is not None else None,
         )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Sequence
 
 from .. import _telemetry
 from .._codec import format_datetime
+from .._engine.capacity import charge_for
 from .._stream import ItemStream
 from .._tokens import query_scope
 from ..exceptions import ValidationError
@@ -72,6 +74,11 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         bucket of the window concurrently and merges them newest first.
         """
         fanout = self._recent(since, until, filters, projection)
+        charge = charge_for(self.config, self.table_name, "read")
+        fanout = dataclasses.replace(
+            fanout,
+            parts=tuple((v, dataclasses.replace(r, capacity=charge)) for v, r in fanout.parts),
+        )
         return await collect_fanout(
             self.config, fanout, self.view.validate_many, limit=limit, last_key=last_key
         )
@@ -87,9 +94,14 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         last_key: str | None = None,
     ) -> ItemStream[TableConfigView]:
         """Stream configs updated in ``[since, until]``, newest first, month by month."""
-        parts = self._recent(since, until, filters, projection).resume(last_key)
+        charge = charge_for(self.config, self.table_name, "read")
+        parts = [
+            (dataclasses.replace(request, capacity=charge), start)
+            for request, start in self._recent(since, until, filters, projection).resume(last_key)
+        ]
         return ItemStream(
-            functools.partial(iterate_fanout, self.config, parts, self.view.validate_many)
+            functools.partial(iterate_fanout, self.config, parts, self.view.validate_many),
+            charge.meter if charge is not None else None,
         )
 
     def _pipeline(

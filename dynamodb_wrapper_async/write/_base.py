@@ -11,10 +11,12 @@ from typing import Any
 from boto3.dynamodb.conditions import ConditionBase
 
 from .. import _telemetry
+from .._capacity import CapacityBudget
 from .._codec import decode_item
 from .._conflicts import restate_conflict
 from .._engine import gateway as _gateway
 from .._engine.batch import BatchResult, WriteRequest, batch_write
+from .._engine.capacity import Charge, charge_for
 from .._engine.progress import Progress, progress_reporter
 from .._json import encode_part
 from .._keys import check_many
@@ -55,7 +57,10 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         params, key, full = self._create_request(item)
         wire = params["Item"]
         try:
-            await _gateway.call(self.config, "PutItem", params, table=self.table_name, key=key)
+            await _gateway.call(
+                self.config, "PutItem", params, table=self.table_name, key=key,
+                capacity=self._single_write(),
+            )  # fmt: skip
         except ConflictError as error:
             if error.retries and error.item and decode_item(error.item) == decode_item(wire):
                 return full  # our own earlier attempt was applied; its answer was lost
@@ -148,6 +153,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 table=self.table_name,
                 key=key,
                 retry_params=self._guarded_retry(params, now),
+                capacity=self._single_write(),
             )
         except ConflictError as error:
             own = self._own_write(error, now)
@@ -175,6 +181,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 table=self.table_name,
                 key=plain_key,
                 retry_params=self._delete_retry(params, condition),
+                capacity=self._single_write(),
             )
         except ConflictError as error:
             if error.item is None:
@@ -239,6 +246,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         *,
         progress: Progress = None,
         keep_managed_fields: bool = False,
+        capacity: CapacityBudget | None = None,
     ) -> BatchResult:
         """Write many items with BatchWriteItem, 25 per request, many requests at once.
 
@@ -251,7 +259,9 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         A key's writes are applied in the order given, whatever the concurrency and the
         retries: when a key repeats, the last item wins, and the earlier ones not yet written
         are dropped and counted in ``duplicates``. ``progress`` is a callback given each
-        chunk's item count, or True for a tqdm bar (when tqdm is installed).
+        chunk's item count, or True for a tqdm bar (when tqdm is installed). ``capacity``
+        limits the write units per second (else the config's budget applies); the result
+        reports what was consumed.
 
         Raises:
             BatchWriteError: Items that were not written after every retry, exactly.
@@ -262,8 +272,9 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         request = self._put_maker(keep_managed_fields=keep_managed_fields)
         with progress_reporter(progress, description="upsert", total=_size(items)) as report:
             return await batch_write(
-                self.config, self.table_name, _map(request, items), progress=report
-            )
+                self.config, self.table_name, _map(request, items), progress=report,
+                capacity=self._batch_write(capacity),
+            )  # fmt: skip
 
     @_telemetry.traced
     async def batch_delete(
@@ -271,6 +282,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         keys: Iterable[KeyInput] | AsyncIterable[KeyInput],
         *,
         progress: Progress = None,
+        capacity: CapacityBudget | None = None,
     ) -> BatchResult:
         """Delete many items by key, 25 per request; keys that do not exist are no-ops.
 
@@ -282,8 +294,9 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         check_many(keys, "keys")
         with progress_reporter(progress, description="delete", total=_size(keys)) as report:
             return await batch_write(
-                self.config, self.table_name, _map(self._delete_request_of, keys), progress=report
-            )
+                self.config, self.table_name, _map(self._delete_request_of, keys),
+                progress=report, capacity=self._batch_write(capacity),
+            )  # fmt: skip
 
     @_telemetry.traced
     async def batch_write(
@@ -291,6 +304,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         writes: Iterable[UpsertT | Delete] | AsyncIterable[UpsertT | Delete],
         *,
         progress: Progress = None,
+        capacity: CapacityBudget | None = None,
     ) -> BatchResult:
         """Apply a mixed stream of puts (DTOs, stamped as :meth:`batch_upsert` stamps them)
         and deletes (``Delete(key)``), 25 per request, many requests at once.
@@ -315,8 +329,17 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
 
         with progress_reporter(progress, description="write", total=_size(writes)) as report:
             return await batch_write(
-                self.config, self.table_name, _map(request, writes), progress=report
-            )
+                self.config, self.table_name, _map(request, writes), progress=report,
+                capacity=self._batch_write(capacity),
+            )  # fmt: skip
+
+    def _single_write(self) -> Charge | None:
+        """A single write's charge on the config's write budget (None: no budget)."""
+        return charge_for(self.config, self.table_name, "write", meter=False)
+
+    def _batch_write(self, capacity: CapacityBudget | None) -> Charge | None:
+        """A batch's charge: the call's budget, else the config's; always metered."""
+        return charge_for(self.config, self.table_name, "write", capacity)
 
     def _put_maker(self, *, keep_managed_fields: bool) -> Callable[[int, Any], WriteRequest[Any]]:
         """Return (position, item) -> its batch PutRequest, stamped with one ``now`` for the

@@ -33,6 +33,10 @@ _CONFIG_OPTIONS = {
     "retry_deadline": "retry_deadline",
     "connect_timeout": "connect_timeout",
     "read_timeout": "read_timeout",
+    "read_capacity_percent": "read_capacity_percent",
+    "write_capacity_percent": "write_capacity_percent",
+    "max_read_units_per_second": "max_read_units_per_second",
+    "max_write_units_per_second": "max_write_units_per_second",
 }
 _SECRETS = frozenset({"aws_access_key_id", "aws_secret_access_key", "aws_session_token"})
 _OWN_OPTIONS = frozenset(

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from dynamodb_wrapper_async import DynamoModel, ViewModel, WriteModel, pool_stats
+from dynamodb_wrapper_async import CapacityBudget, DynamoModel, ViewModel, WriteModel, pool_stats
 
+from ._capacity import concurrent_tasks, job_budget, task_budget
 from ._columns import Columns
 
 UpsertT = TypeVar("UpsertT", bound=WriteModel)
@@ -47,11 +48,14 @@ class PartitionWriter(Generic[UpsertT]):
             :class:`dynamodb_wrapper_sync.WriteApi` twin of your own model's API.
         transform: Optional dict -> dict (or -> DTO) mapping applied to each row.
         accumulator: Optional Spark accumulator that receives the count written.
+        capacity: This task's capacity budget (``write_dataframe`` gives each task its
+            share of the job's budget).
     """
 
     write_api: Any
     transform: Transform | None = None
     accumulator: Any = field(default=None)
+    capacity: CapacityBudget | None = None
 
     def _dtos(self, rows: Iterable[Any]) -> Iterator[Any]:
         core = self.write_api.async_api
@@ -63,15 +67,17 @@ class PartitionWriter(Generic[UpsertT]):
             shaped = self.transform(values) if self.transform is not None else values
             yield shaped if isinstance(shaped, dto) else dto(**reader.mapping(shaped))
 
-    def __call__(self, rows: Iterable[Any]) -> Iterator[dict[str, int]]:
-        """Write the partition; yield one dict of counts and worker statistics."""
-        result = self.write_api.batch_upsert(self._dtos(rows))
+    def __call__(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """Write the partition; yield one dict of counts, capacity and worker statistics."""
+        result = self.write_api.batch_upsert(self._dtos(rows), capacity=self.capacity)
         if self.accumulator is not None:
             self.accumulator.add(result.processed)
         yield {
             "processed": result.processed,
             "duplicates": result.duplicates,
             "retries": result.retries,
+            "write_units": result.consumed_capacity.write_units,
+            "consumed_capacity": result.consumed_capacity,
             **pool_stats(),
         }
 
@@ -93,6 +99,8 @@ class SegmentReader:
     total_segments: int
     fields: Sequence[str]
     filters: Any = None
+    #: This task's capacity budget (``read_table`` gives each task its share of the job's).
+    capacity: CapacityBudget | None = None
 
     def __call__(self, segments: Iterable[int]) -> Iterator[tuple[Any, ...]]:
         """Yield the items of each segment in this partition."""
@@ -103,6 +111,7 @@ class SegmentReader:
                 projection=list(self.fields),
                 segments=self.total_segments,
                 segment=segment,
+                capacity=self.capacity,
             )
             with stream:
                 for page in stream.pages():
@@ -115,15 +124,21 @@ def write_dataframe(
     *,
     transform: Transform | None = None,
     accumulator: Any = None,
-) -> list[dict[str, int]]:
+    capacity: CapacityBudget | None = None,
+) -> list[dict[str, Any]]:
     """Write every row of ``dataframe`` through ``write_api``; return per-partition stats.
 
     Each partition streams its rows through the batch engine on its executor; the returned
-    list has one dict per partition (``processed``, ``duplicates``, ``retries``, ``pid``,
-    ``clients_created``, ``open``).
+    list has one dict per partition (``processed``, ``duplicates``, ``retries``,
+    ``write_units``, ``consumed_capacity``, ``pid``, ``clients_created``, ``open``).
+    ``capacity`` (else the config's budget) is the whole job's: each task gets
+    ``1 / min(partitions, default parallelism)`` of it.
     """
-    writer: PartitionWriter[Any] = PartitionWriter(write_api, transform, accumulator)
-    stats: list[dict[str, int]] = dataframe.rdd.mapPartitions(writer).collect()
+    rdd = dataframe.rdd
+    tasks = concurrent_tasks(rdd.getNumPartitions(), rdd.context.defaultParallelism)
+    share = task_budget(job_budget(write_api.async_api.config, capacity), tasks)
+    writer: PartitionWriter[Any] = PartitionWriter(write_api, transform, accumulator, share)
+    stats: list[dict[str, Any]] = rdd.mapPartitions(writer).collect()
     return stats
 
 
@@ -134,15 +149,21 @@ def read_table(
     segments: int | None = None,
     projection: Sequence[str] | None = None,
     filters: Any = None,
+    capacity: CapacityBudget | None = None,
 ) -> Any:
     """Load a table into a DataFrame: one parallel-scan segment per Spark partition.
 
     The schema comes from the model (``spark_schema``); ``projection`` picks columns.
+    ``capacity`` (else the config's budget) is the whole job's: each task gets
+    ``1 / min(segments, default parallelism)`` of it.
     """
     model: type[DynamoModel] = read_api.async_api.model
     fields = list(projection) if projection is not None else list(model.model_fields)
-    total = segments or spark.sparkContext.defaultParallelism
-    reader = SegmentReader(read_api, total, fields, filters)
+    parallelism = spark.sparkContext.defaultParallelism
+    total = segments or parallelism
+    tasks = concurrent_tasks(total, parallelism)
+    share = task_budget(job_budget(read_api.async_api.config, capacity), tasks)
+    reader = SegmentReader(read_api, total, fields, filters, share)
     rdd = spark.sparkContext.parallelize(range(total), total).mapPartitions(reader)
     return spark.createDataFrame(rdd, schema=spark_schema(model, fields))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pyspark.sql.datasource import (
@@ -24,8 +24,9 @@ from pyspark.sql.datasource import (
 )
 
 import dynamodb_wrapper_sync as sync
-from dynamodb_wrapper_async import BatchWriteError, ValidationError
+from dynamodb_wrapper_async import BatchWriteError, ConsumedCapacity, ValidationError
 
+from ._capacity import concurrent_tasks, task_config
 from ._columns import Columns
 from ._filters import ReadPlan, plan
 from ._options import SourceOptions, api_classes
@@ -72,7 +73,10 @@ class DynamoDBDataSource(DataSource):
             msg = f"schema does not match {columns.model_name}: {wrong}; the model gives {mine}"
             raise ValidationError(msg, operation="spark read")
         default = int(self.session_defaults.get("parallelism") or 1)
-        return DynamoDBReader(options, columns.names, options.segments or default)
+        segments = options.segments or default
+        return DynamoDBReader(
+            options, columns.names, segments, tasks=concurrent_tasks(segments, default)
+        )
 
     def writer(self, schema: Any, overwrite: bool) -> DynamoDBWriter:  # noqa: FBT001 - Spark's API
         """A writer of DataFrames of ``schema``; only ``mode("append")`` is accepted."""
@@ -87,7 +91,9 @@ class DynamoDBDataSource(DataSource):
         columns = Columns.of(model)
         columns.check_input(schema, required=model.table_schema().key_names)
         names = tuple(f.name for f in schema.fields)
-        return DynamoDBWriter(options, names)
+        # Spark does not tell a writer how many partitions come: share by the cores.
+        tasks = int(self.session_defaults.get("parallelism") or 1)
+        return DynamoDBWriter(options, names, tasks=tasks)
 
 
 class Segment(InputPartition):
@@ -102,10 +108,14 @@ class Segment(InputPartition):
 class DynamoDBReader(DataSourceReader):
     """Reads a table into Spark: one segment per partition, Arrow batches per page."""
 
-    def __init__(self, options: SourceOptions, names: Sequence[str], segments: int) -> None:
+    def __init__(
+        self, options: SourceOptions, names: Sequence[str], segments: int, *, tasks: int = 1
+    ) -> None:
         self.options = options
         self.names = tuple(names)
         self.segments = segments
+        #: Tasks reading at once: each takes this share of the budget (``_capacity``).
+        self.tasks = tasks
         self.read_plan = ReadPlan()
 
     def __repr__(self) -> str:
@@ -129,7 +139,8 @@ class DynamoDBReader(DataSourceReader):
         assert isinstance(partition, Segment)  # noqa: S101 - Spark hands back our partitions
         model = self.options.model()
         columns = Columns.of(model, self.names)
-        read_api = sync.ReadApi(api_classes(model)[0](self.options.config()))
+        config = task_config(self.options.config(), self.tasks)
+        read_api = sync.ReadApi(api_classes(model)[0](config))
         stream = self._stream(read_api, partition)
         arrow = self.options.arrow and importlib.util.find_spec("pyarrow") is not None
         with stream:
@@ -200,14 +211,18 @@ class WriteCounts(WriterCommitMessage):
     processed: int
     duplicates: int
     retries: int
+    #: The capacity units DynamoDB reported for this partition's writes.
+    consumed_capacity: ConsumedCapacity = field(default_factory=ConsumedCapacity)
 
 
 class DynamoDBWriter(DataSourceArrowWriter):
     """Writes each partition's Arrow batches through ``batch_upsert`` on its executor."""
 
-    def __init__(self, options: SourceOptions, names: Sequence[str]) -> None:
+    def __init__(self, options: SourceOptions, names: Sequence[str], *, tasks: int = 1) -> None:
         self.options = options
         self.names = tuple(names)
+        #: Tasks writing at once: each takes this share of the budget (``_capacity``).
+        self.tasks = tasks
 
     def __repr__(self) -> str:
         return f"DynamoDBWriter({self.options.model_path})"
@@ -218,7 +233,8 @@ class DynamoDBWriter(DataSourceArrowWriter):
 
         context = TaskContext.get()
         model = self.options.model()
-        write_api = sync.WriteApi(api_classes(model)[1](self.options.config()))
+        config = task_config(self.options.config(), self.tasks)
+        write_api = sync.WriteApi(api_classes(model)[1](config))
         keep = self.options.keep_managed_fields
         target = model if keep else write_api.async_api.upsert_model
         reader = Columns.of(model).reader_of(self.names, self.options.zone())
@@ -262,17 +278,20 @@ class DynamoDBWriter(DataSourceArrowWriter):
             processed=result.processed,
             duplicates=result.duplicates,
             retries=result.retries,
+            consumed_capacity=result.consumed_capacity,
         )
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:
         """Log the job's totals (every partition succeeded)."""
         done = [m for m in messages if isinstance(m, WriteCounts)]
         logger.info(
-            "dynamodb write of %s committed: %d rows, %d items written from %d partitions",
+            "dynamodb write of %s committed: %d rows, %d items written from %d partitions, "
+            "%.1f write capacity units consumed",
             self.options.model_path,
             sum(m.rows for m in done),
             sum(m.processed for m in done),
             len(done),
+            sum(m.consumed_capacity.write_units for m in done),
         )
 
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:

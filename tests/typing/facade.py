@@ -8,11 +8,12 @@ from typing import TypeAlias, TypeVar
 from typing_extensions import assert_type
 
 import dynamodb_wrapper_async as core
-from dynamodb_wrapper_sync import (
+from dynamodb_wrapper_sync import (  # Page: the tuple (items, next_key), with consumed_capacity
     Append,
     BatchResult,
     DynamoDBConfig,
     Increment,
+    Page,
     PipelineConfig,
     PipelineConfigReadApi,
     PipelineConfigUpsert,
@@ -35,7 +36,7 @@ from dynamodb_wrapper_sync import (
 )
 
 T = TypeVar("T")
-Page: TypeAlias = tuple[list[T], str | None]
+Tuple: TypeAlias = tuple[list[T], str | None]
 
 
 def check(config: DynamoDBConfig, since: dt.datetime, dto: PipelineConfigUpsert) -> None:
@@ -45,6 +46,9 @@ def check(config: DynamoDBConfig, since: dt.datetime, dto: PipelineConfigUpsert)
     assert_type(pipelines.query_active_pipelines(limit=5), Page[PipelineConfigView])
     assert_type(pipelines.query_active_pipelines_iter(), SyncItemStream[PipelineConfigView])
     assert_type(pipelines.scan(limit=1), Page[PipelineConfigView])
+    as_tuple: Tuple[PipelineConfigView] = pipelines.scan(limit=1)  # still the tuple
+    assert_type(as_tuple[1], str | None)
+    assert_type(pipelines.scan(limit=1).consumed_capacity, core.ConsumedCapacity)
     assert_type(pipelines.scan_iter(last_key="k"), SyncItemStream[PipelineConfigView])
     assert_type(
         pipelines.query_by_composite_key_range_iter("pipeline_id", "p", last_key="k"),

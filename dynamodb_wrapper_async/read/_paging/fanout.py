@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..._capacity import Page
 from ..._tokens import decode_token, encode_token
 from ..._types import AttributeValue, Item
 from ...config import DynamoDBConfig
@@ -66,7 +67,7 @@ async def collect_fanout(
     *,
     limit: int,
     last_key: str | None,
-) -> tuple[list[T], str | None]:
+) -> Page[T]:
     """Return the first ``limit`` results of the parts, in order, and the token after them.
 
     Every part is read concurrently, up to ``limit`` results each (any of them may be the
@@ -74,6 +75,8 @@ async def collect_fanout(
     """
     check_limit(limit)
     parts = fanout.resume(last_key)
+    charge = parts[0][0].capacity if parts else None  # the parts share one charge
+    meter = charge.meter if charge is not None else None
     reads = [
         functools.partial(
             collect, config, request, convert, limit=limit, start=start, keep_keys=True
@@ -89,14 +92,14 @@ async def collect_fanout(
             continue
         whole = taken == len(part.items)  # every result of this part is on the page
         if whole and part.resume is None and position == len(collected) - 1:
-            return merged, None  # the last part ended exactly here
+            return Page(merged, None, meter)  # the last part ended exactly here
         # Resume inside this part: after the part's own resume key if all of it was taken
         # (the next call finds nothing more there and goes on), else after the last result.
         key = part.keys[taken - 1]
         if whole and part.resume is not None:
             key = part.resume
-        return merged, encode_token(key, scope=fanout.scope)
-    return merged, None
+        return Page(merged, encode_token(key, scope=fanout.scope), meter)
+    return Page(merged, None, meter)
 
 
 async def iterate_fanout(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeAlias, TypeVar
 
+from ..._capacity import Page
 from ..._engine import gateway as _gateway
 from ..._tokens import encode_token
 from ..._types import Item, Response
@@ -68,8 +69,9 @@ async def collect(
 
         params = request.params_for(limit=need, start=start)
         results, keys, cut, evaluated = await _gateway.call_converted(
-            config, request.operation, params, page, table=request.table
-        )
+            config, request.operation, params, page, table=request.table,
+            capacity=request.capacity,
+        )  # fmt: skip
         collected.items.extend(results)
         collected.keys.extend(keys)
         if cut is not None:  # stopped inside this page: resume right after its last item
@@ -88,13 +90,15 @@ async def collect_page(
     *,
     limit: int,
     last_key: str | None,
-) -> tuple[list[T], str | None]:
-    """Return up to ``limit`` results and the token that resumes right after them."""
+) -> Page[T]:
+    """Return up to ``limit`` results and the token that resumes right after them (with the
+    read units consumed, when the request is metered)."""
     check_limit(limit)
     start = request.start_key(last_key)
     collected = await collect(config, request, convert, limit=limit, start=start)
     resume = collected.resume
-    return collected.items, None if resume is None else encode_token(resume, scope=request.scope)
+    token = None if resume is None else encode_token(resume, scope=request.scope)
+    return Page(collected.items, token, request.capacity.meter if request.capacity else None)
 
 
 async def iterate_pages(
@@ -106,11 +110,16 @@ async def iterate_pages(
         items = response.get("Items", [])
         return convert([request.decode(item) for item in items]), evaluated_key(response)
 
+    if request.capacity is not None:
+        await request.capacity.prepare()  # page_params needs the bucket's size
     while True:
         params = request.params_for(limit=None, start=start)
+        if request.capacity is not None:
+            params = request.capacity.page_params(params)
         results, start = await _gateway.call_converted(
-            config, request.operation, params, page, table=request.table
-        )
+            config, request.operation, params, page, table=request.table,
+            capacity=request.capacity,
+        )  # fmt: skip
         if results:
             yield results
         if start is None:

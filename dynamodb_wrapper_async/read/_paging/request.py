@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..._codec import decode_item
 from ..._tokens import decode_token
 from ..._types import Item
 from ...exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from ..._engine.capacity import Charge
 
 Operation = Literal["Query", "Scan"]
 T = TypeVar("T")
@@ -34,6 +37,7 @@ class PageRequest:
         key_names: Attributes of a LastEvaluatedKey (table key plus index key).
         strip: Attributes fetched only to build page tokens; removed before validation.
         filtered: Whether a FilterExpression may drop items of a page.
+        capacity: The call's charge on the table's read budget and its meter (None: none).
     """
 
     operation: Operation
@@ -43,6 +47,7 @@ class PageRequest:
     key_names: Collection[str]
     strip: frozenset[str] = frozenset()
     filtered: bool = False
+    capacity: Charge | None = field(default=None, compare=False, repr=False)
 
     def for_segment(self, segment: int, total: int) -> PageRequest:
         """Return this scan restricted to one parallel-scan segment (its own token scope)."""

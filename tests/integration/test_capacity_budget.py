@@ -1,0 +1,158 @@
+"""Capacity budgets on DynamoDB Local (which reports ConsumedCapacity but never throttles):
+a bulk write and a parallel scan hold their share of a provisioned table, window by window.
+
+Rates are measured from what DynamoDB reported: the write from each chunk's settled items
+(every item here costs exactly the one table write unit the result reports per item), the
+scan from the stream's ``consumed_capacity`` read after every page.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from dynamodb_wrapper_async import (
+    GSI,
+    Capacity,
+    CapacityBudget,
+    DynamoDBConfig,
+    DynamoModel,
+    ReadApi,
+    ViewModel,
+    WriteApi,
+    WriteModel,
+    close_clients,
+    create_tables,
+    delete_tables,
+)
+
+pytestmark = [pytest.mark.slow]
+
+WINDOW = 10.0
+
+
+class Meter(DynamoModel):
+    site: str
+    reading: str
+    owner: str = "ops"
+    note: str | None = None
+
+    class Meta:
+        table_name = "meters"
+        partition_key = "site"
+        sort_key = "reading"
+        capacity = Capacity(read=400, write=200)
+        gsis = (
+            GSI("ByOwner", partition_key="owner", sort_key="reading", projection="KEYS_ONLY",
+                capacity=Capacity(read=50, write=200)),
+        )  # fmt: skip
+
+
+class MeterView(ViewModel):
+    site: str | None = None
+    reading: str | None = None
+    owner: str | None = None
+    note: str | None = None
+
+
+class MeterUpsert(WriteModel):
+    site: str
+    reading: str
+    owner: str = "ops"
+    note: str | None = None
+
+
+class Meters(ReadApi[Meter, MeterView]):
+    model = Meter
+    view = MeterView
+
+
+class MeterWrites(WriteApi[Meter, MeterUpsert]):
+    model = Meter
+    upsert_model = MeterUpsert
+
+
+@pytest.fixture
+async def meters(backend: DynamoDBConfig) -> AsyncIterator[DynamoDBConfig]:
+    if "ddblocal" not in backend.table_prefix:
+        pytest.skip("moto reports no ConsumedCapacity per index; DynamoDB Local does")
+    private = backend.model_copy(
+        update={"table_prefix": f"{backend.table_prefix}{uuid.uuid4().hex[:4]}_"}
+    )
+    await create_tables(private, [Meter])
+    yield private
+    await delete_tables(private, [Meter])
+    await close_clients(private)
+
+
+def rates(marks: list[tuple[float, float]], start: float) -> list[float]:
+    """Units per second in each full window from ``start``, from cumulative (time, units)."""
+    end = marks[-1][0]
+    result = []
+    window = 0
+    while start + (window + 1) * WINDOW <= end + 0.5:
+        low, high = start + window * WINDOW, start + (window + 1) * WINDOW
+        before = max((u for t, u in marks if t < low), default=0.0)
+        upto = max((u for t, u in marks if t < high), default=0.0)
+        result.append((upto - before) / WINDOW)
+        window += 1
+    return result
+
+
+@pytest.mark.timeout(120)
+async def test_a_bulk_write_at_half_of_200_wcu_holds_100_wcu_a_second(
+    meters: DynamoDBConfig,
+) -> None:
+    """3,000 one-unit items at 50% of 200 WCU: 30 s, 100 ± 10 WCU/s in every 10 s window."""
+    settled: list[tuple[float, float]] = []
+    done = [0.0]
+
+    def progress(count: int) -> None:
+        done[0] += count
+        settled.append((time.monotonic(), done[0]))
+
+    started = time.monotonic()
+    result = await MeterWrites(meters).batch_upsert(
+        (MeterUpsert(site=f"s{n % 50}", reading=f"{n:06d}") for n in range(3000)),
+        progress=progress,
+        capacity=CapacityBudget(write_percent=50),
+    )
+
+    table = meters.table_name("meters")
+    consumed = result.consumed_capacity
+    assert result.processed == 3000
+    assert consumed.tables[table].write == pytest.approx(3000)  # one unit per item, reported
+    assert consumed.indexes[(table, "ByOwner")].write == pytest.approx(3000)  # not budgeted
+    assert consumed.write_units == pytest.approx(6000)
+    windows = rates(settled, started)
+    assert len(windows) == 3, windows
+    assert all(90 <= rate <= 110 for rate in windows), windows
+
+
+@pytest.mark.timeout(150)
+async def test_a_parallel_scan_at_a_quarter_of_400_rcu_holds_100_rcu_a_second(
+    meters: DynamoDBConfig,
+) -> None:
+    """A 4-segment scan of ~3,000 RCU at 25% of 400 RCU: 100 ± 10 RCU/s in every 10 s
+    window, measured from the stream's consumed capacity as pages arrive."""
+    note = "x" * 3900  # about 4 KB an item: half a read unit each, eventually consistent
+    await MeterWrites(meters).batch_upsert(
+        MeterUpsert(site=f"s{n % 97}", reading=f"{n:06d}", note=note) for n in range(6000)
+    )
+    stream = Meters(meters).scan_iter(segments=4, capacity=CapacityBudget(read_percent=25))
+    marks: list[tuple[float, float]] = []
+    count = 0
+    started = time.monotonic()
+    async for page in stream.pages():
+        count += len(page)
+        marks.append((time.monotonic(), stream.consumed_capacity.read_units))
+
+    assert count == 6000
+    total = stream.consumed_capacity.read_units
+    assert total >= 2500, total  # enough for 25 s at 100 RCU/s
+    windows = rates(marks, started)
+    assert len(windows) >= 2, windows
+    assert all(90 <= rate <= 110 for rate in windows), windows
