@@ -27,6 +27,7 @@ def backfill(
     | None = None,
     dry_run: bool = False,
     progress: bool | core.ProgressCallback | None = None,
+    capacity: core.CapacityBudget | None = None,
 ) -> core.BackfillResult:
     """Blocking twin of :func:`dynamodb_wrapper_async.backfill`; takes sync or async APIs."""
     return run(
@@ -39,5 +40,6 @@ def backfill(
             checkpoint=checkpoint,
             dry_run=dry_run,
             progress=progress,
+            capacity=capacity,
         )
     )

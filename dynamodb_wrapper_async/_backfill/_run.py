@@ -16,6 +16,7 @@ A copy (the write API names another table) writes each page's results with
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import inspect
@@ -27,6 +28,8 @@ from typing import Any, cast
 
 import anyio
 
+from .._capacity import CapacityBudget
+from .._engine.capacity import charge_for
 from .._engine.progress import Progress, ProgressCallback, progress_reporter
 from .._tokens import encode_token
 from ..exceptions import ConflictError, ItemNotFoundError, ValidationError
@@ -91,6 +94,7 @@ class _Job:
     store: Store | None
     state: dict[str, Any]
     result: BackfillResult
+    capacity: CapacityBudget | None = None
     report: ProgressCallback | None = None
     save_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
@@ -120,6 +124,7 @@ async def backfill(
     checkpoint: str | os.PathLike[str] | CheckpointStore | AsyncCheckpointStore | None = None,
     dry_run: bool = False,
     progress: Progress = None,
+    capacity: CapacityBudget | None = None,
 ) -> BackfillResult:
     """Transform every item of ``read_api``'s table and write the results with ``write_api``.
 
@@ -137,6 +142,8 @@ async def backfill(
             where the last one stopped. None keeps no checkpoint.
         dry_run: Write nothing (no checkpoint either); count and sample what would change.
         progress: ``True`` for a tqdm bar, or a callback given each page's item count.
+        capacity: The read units per second of the scan (all segments together) and the
+            write units per second of the writes (else each API's config budget applies).
 
     Raises:
         ValidationError: Bad arguments, a checkpoint of another backfill, or an in-place
@@ -152,13 +159,14 @@ async def backfill(
         _check_saved(saved, state)
         state = saved
     job = _Job(read_api, write_api, transform, segments, page_size, dry_run, store, state,
-               BackfillResult(dry_run=dry_run))  # fmt: skip
+               BackfillResult(dry_run=dry_run), capacity)  # fmt: skip
     if job.in_place:
         missing = [name for name in ("version", "updated_at") if name not in read_api.schema.fields]
         if missing:
             msg = f"an in-place backfill needs {read_api.schema.model_name}.{missing[0]}"
             raise ValidationError(msg, operation="backfill", table=read_api.table_name)
-    base = read_api._scan_request(None, None)
+    charge = charge_for(read_api.config, read_api.table_name, "read", capacity, meter=False)
+    base = dataclasses.replace(read_api._scan_request(None, None), capacity=charge)
     with progress_reporter(progress, description="backfill") as report:
         job.report = report
         await run_all(
@@ -250,7 +258,9 @@ async def _write(
 ) -> bool:
     """Update one item if its version is still the one read; False if it was changed."""
     try:
-        await job.write_api._update_at(key, updates, stamp, expected_version=version)
+        await job.write_api._update_at(
+            key, updates, stamp, expected_version=version, capacity=job.capacity
+        )
     except (ConflictError, ItemNotFoundError):
         return False
     return True
@@ -274,7 +284,7 @@ async def _copy(job: _Job, views: list[ViewModel], counts: dict[str, int]) -> No
         _sample(job, [(_key_of(job.write_api, item), item) for item in results])
         return
     if results:
-        await job.write_api.batch_upsert(results, keep_managed_fields=True)
+        await job.write_api.batch_upsert(results, keep_managed_fields=True, capacity=job.capacity)
     counts["transformed"] += len(results)
 
 

@@ -118,9 +118,10 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         now: dt.datetime,
         condition_expression: ConditionBase | None = None,
         expected_version: int | None = None,
+        capacity: CapacityBudget | None = None,
     ) -> ModelT:
         """:meth:`update`, stamping ``updated_at = now`` (a backfill chooses its stamp, to
-        recognise its own writes after a restart)."""
+        recognise its own writes after a restart) and charged to ``capacity`` if given."""
         params, plain_key = self._update_request(
             key, updates, condition_expression, expected_version, now
         )
@@ -130,6 +131,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
             plain_key,
             now,
             lambda error: self._update_conflict(error, plain_key, expected_version),
+            charge_for(self.config, self.table_name, "write", capacity, meter=False),
         )
 
     async def _stamped_update(
@@ -138,8 +140,11 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         key: dict[str, Any],
         now: dt.datetime,
         conflict: Callable[[ConflictError], Exception] | None = None,
+        charge: Charge | None = None,
     ) -> ModelT:
         """Send an UpdateItem stamped ``updated_at = now``; return the item as stored.
+
+        ``charge`` is the write's charge (default: the config's write budget, if any).
 
         A resend after a lost answer cannot apply twice (see ``_guarded_retry``); if it
         finds our own stamp, our earlier attempt was applied and its item is returned.
@@ -153,7 +158,7 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
                 table=self.table_name,
                 key=key,
                 retry_params=self._guarded_retry(params, now),
-                capacity=self._single_write(),
+                capacity=charge or self._single_write(),
             )
         except ConflictError as error:
             own = self._own_write(error, now)

@@ -4,6 +4,7 @@ every item transformed exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -21,6 +22,7 @@ import dynamodb_wrapper_sync as sync
 from dynamodb_wrapper_async import (
     BackfillCheckpoint,
     BackfillResult,
+    CapacityBudget,
     DynamoDBConfig,
     FileCheckpoint,
     PipelineConfig,
@@ -340,4 +342,23 @@ async def test_a_backfill_resumes_from_a_table_checkpoint_and_a_finished_one_doe
     assert (first.read, first.transformed) == (60, 60)
     again = await backfill(reads, bump, writes, segments=2, page_size=10, checkpoint=store)
     assert (again.read, again.transformed) == (60, 60)  # the totals of the finished job
+    assert set((await stored(config, uid)).values()) == {("1", 2)}
+
+
+async def test_a_backfill_keeps_within_its_capacity_budget(
+    own_tables: DynamoDBConfig, uid: str
+) -> None:
+    """60 one-unit writes at 20 write units per second, from an empty bucket: at least 3 s
+    (a busy machine can only make it slower); every item still transformed once."""
+    config = own_tables
+    if config.table_prefix.startswith("t_moto_"):
+        pytest.skip("moto reports no real consumed capacity; DynamoDB Local does")
+    await PipelineConfigWriteApi(config).batch_upsert(pipelines(uid, 60))
+    reads, writes = PipelineConfigReadApi(config), PipelineConfigWriteApi(config)
+    budget = CapacityBudget(write_units=20)
+    started = asyncio.get_running_loop().time()
+    result = await backfill(reads, bump, writes, segments=2, page_size=10, capacity=budget)
+    elapsed = asyncio.get_running_loop().time() - started
+    assert (result.read, result.transformed) == (60, 60)
+    assert elapsed >= 60 / 20 - 1 / 20  # the last write may start as its unit arrives
     assert set((await stored(config, uid)).values()) == {("1", 2)}
