@@ -1,8 +1,13 @@
-"""Client CPU per written item with telemetry off and on, side by side in one run.
+"""Client CPU per written item with capacity budgets and telemetry off and on, side by side
+in one run.
 
 Modes (each run of each mode is a fresh subprocess; the runs alternate the order of modes):
 
-- ``absent``: OpenTelemetry never imported (the ``otel`` extra not installed or not used);
+- ``absent``: OpenTelemetry never imported (the ``otel`` extra not installed or not used),
+  no capacity budget;
+- ``budget``: as ``absent``, with a write budget of the config (1,000,000 units per second:
+  every request waits for its units and is charged what the answer reports, but never has
+  to wait long);
 - ``no_provider``: OpenTelemetry imported, no tracer or meter provider configured;
 - ``sdk_noop``: the OTel SDK with every span exported to an exporter that drops it, and a
   meter provider with no reader;
@@ -31,12 +36,12 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-MODES = ("absent", "no_provider", "sdk_noop", "sdk_memory")
+MODES = ("absent", "budget", "no_provider", "sdk_noop", "sdk_memory")
 
 
 def install(mode: str) -> Any:
     """Set up OpenTelemetry for ``mode``; return what must stay alive."""
-    if mode == "absent":
+    if mode in ("absent", "budget"):
         return None
     from opentelemetry import metrics, trace
 
@@ -82,10 +87,14 @@ def worker(mode: str, items: int, puts: int) -> dict[str, float]:
         ]  # fmt: skip
 
     async def answer(operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        return {}
+        """What DynamoDB answers, consumed capacity included (the engine asks for it)."""
+        table = request.get("TableName") or next(iter(request.get("RequestItems", {})), "")
+        writes = len(request.get("RequestItems", {}).get(table, [])) or 1
+        return {"ConsumedCapacity": [{"TableName": table, "CapacityUnits": float(writes)}]}
 
     async def main() -> dict[str, float]:
-        config = DynamoDBConfig(table_prefix="bench_", region_name="us-east-1")
+        budget = {"max_write_units_per_second": 1_000_000} if mode == "budget" else {}
+        config = DynamoDBConfig(table_prefix="bench_", region_name="us-east-1", **budget)
         install_sender(config, MockSender(answer))
         api = PipelineConfigWriteApi(config)
         await api.batch_upsert(dtos(500, "w"))  # warm-up
@@ -100,9 +109,9 @@ def worker(mode: str, items: int, puts: int) -> dict[str, float]:
         return {"batch": batch_cpu / items * 1e6, "put": put_cpu / puts * 1e6}
 
     result = asyncio.run(main())
-    result.update(hooks(100_000 if mode in ("absent", "no_provider") else 5_000))
+    result.update(hooks(100_000 if mode in ("absent", "budget", "no_provider") else 5_000))
     imported = any(name.startswith("opentelemetry") for name in sys.modules)
-    if imported != (mode != "absent"):
+    if imported != (mode not in ("absent", "budget")):
         raise RuntimeError(mode)
     del keep
     return result
