@@ -143,7 +143,7 @@ def _resolve(model: type[pydantic.BaseModel], path: str, parts: Sequence[str]) -
         if isinstance(origin, type) and issubclass(origin, Mapping | dict):
             args = typing.get_args(inner)
             annotation = args[1] if len(args) == 2 else Any  # (key type, value type)
-        elif isinstance(inner, type) and issubclass(inner, pydantic.BaseModel):
+        elif _is_class(inner) and issubclass(inner, pydantic.BaseModel):
             if part not in inner.model_fields:
                 msg = f"{model.__name__}.{path}: {inner.__name__} has no field {part!r}"
                 raise ValidationError(msg)
@@ -173,6 +173,12 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
+def _is_class(annotation: Any) -> bool:
+    """A plain class, not a generic alias (Python 3.10 calls ``list[int]`` a type, and
+    ``issubclass`` then raises)."""
+    return isinstance(annotation, type) and typing.get_origin(annotation) is None
+
+
 def _number_kind(annotation: Any) -> Literal["int", "any", None]:
     """``"int"`` for int fields, ``"any"`` for other numbers (or Any), None for non-numbers."""
     inner = _unwrap(annotation)
@@ -184,7 +190,7 @@ def _number_kind(annotation: Any) -> Literal["int", "any", None]:
         if None in kinds:
             return None
         return "int" if kinds == {"int"} else "any"
-    if not isinstance(inner, type) or issubclass(inner, bool):
+    if not _is_class(inner) or issubclass(inner, bool):
         return None
     if issubclass(inner, int):
         return "int"
