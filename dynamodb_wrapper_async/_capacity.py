@@ -9,7 +9,14 @@ from typing import Any, Generic, Literal, TypeVar
 
 from .exceptions import ValidationError
 
-__all__ = ["CapacityBudget", "CapacityUnits", "ConsumedCapacity", "Direction", "Page"]
+__all__ = [
+    "CapacityBudget",
+    "CapacityUnits",
+    "ConsumedCapacity",
+    "Direction",
+    "Page",
+    "reported_units",
+]
 
 T = TypeVar("T")
 
@@ -36,8 +43,11 @@ class CapacityBudget:
     """How much of a table's capacity a call (or every call of a config) may consume.
 
     Give a percentage of the table's capacity (provisioned: the table's own read or write
-    capacity units; on-demand: its ``OnDemandThroughput`` maximum), or absolute units per
-    second; absolute units win when both are given. Unset directions are not limited.
+    capacity units; on-demand: its ``OnDemandThroughput`` maximum; a write's units on each
+    GSI are held to the same share of that GSI's capacity, and a read of a GSI to that share
+    of the GSI's), or absolute units per second (a write's units on the table itself, every
+    unit of a read); absolute units win when both are given. Unset directions are not
+    limited.
 
     Example: ``CapacityBudget(write_percent=50)``, ``CapacityBudget(read_units=100)``.
     """
@@ -112,17 +122,17 @@ class ConsumedCapacity:
         itself consumed (for writes) or the whole entry's units (for reads).
 
         A write is charged on the table and, separately, on each GSI it changes: a table's
-        write budget counts the table's own units. A read of an index consumes that index's
-        units only: a read budget counts every unit of the entry.
+        write bucket counts the table's own units (each GSI has its own bucket). A read of an
+        index consumes that index's units only: a read budget counts every unit of the entry.
         """
         table = str(reported.get("TableName", ""))
-        total = _units(reported, direction)
+        total = reported_units(reported, direction)
         own_entry = reported.get("Table")
-        own = _units(own_entry, direction) if isinstance(own_entry, Mapping) else None
+        own = reported_units(own_entry, direction) if isinstance(own_entry, Mapping) else None
         index_units = 0.0
         for group in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
             for name, entry in (reported.get(group) or {}).items():
-                units = _units(entry, direction)
+                units = reported_units(entry, direction)
                 index_units += units
                 self.indexes[(table, name)] = self.indexes.get(
                     (table, name), CapacityUnits()
@@ -137,7 +147,8 @@ class ConsumedCapacity:
         return own
 
 
-def _units(entry: Mapping[str, Any], direction: Direction) -> float:
+def reported_units(entry: Mapping[str, Any], direction: Direction) -> float:
+    """The units of ``direction`` in one entry (a table's, an index's) of a ConsumedCapacity."""
     specific = entry.get("ReadCapacityUnits" if direction == "read" else "WriteCapacityUnits")
     value = specific if specific is not None else entry.get("CapacityUnits", 0.0)
     return float(value or 0.0)

@@ -33,7 +33,7 @@ from .._types import Item, Response
 from ..config import DynamoDBConfig
 from ..exceptions import BatchWriteError, DynamoDBWrapperError, RetryableError
 from . import gateway as _gateway
-from .capacity import Charge, write_units
+from .capacity import Charge, Reservation, write_units
 from .progress import ProgressCallback
 from .retry import AdaptiveLimit, CallProgress, RetryBudget
 
@@ -283,7 +283,7 @@ async def _write_chunk(
     written = 0
     cause: DynamoDBWrapperError | None = None
     while True:
-        units = await _paced(capacity, pending, budget)
+        reserved = await _paced(capacity, pending, budget)
         async with limit:
             # No await between dropping what was superseded and marking the chunk in flight:
             # a later item of the same key either sees it superseded or waits for this answer.
@@ -302,8 +302,7 @@ async def _write_chunk(
                     retry=False,
                     budget=budget,
                     capacity=capacity,
-                    units=units,
-                    prepaid=True,
+                    reserved=reserved,
                 )
             except DynamoDBWrapperError as error:
                 if not isinstance(error, _CURABLE):
@@ -335,13 +334,14 @@ async def _write_chunk(
 
 async def _paced(
     capacity: Charge | None, pending: list[WriteRequest[T]], budget: RetryBudget
-) -> float | None:
+) -> Reservation | None:
     """Wait for the units of ``pending`` (holding no slot; the deadline skips the wait)."""
     if capacity is None:
         return None
     units = float(sum(write_units(request.request) for request in pending))
-    budget.waited(await capacity.acquire(units))
-    return units
+    reserved = await capacity.acquire(units)
+    budget.waited(reserved.waited)
+    return reserved
 
 
 def _check_capacity(capacity: Charge | None, chunk: _Chunk[T]) -> None:

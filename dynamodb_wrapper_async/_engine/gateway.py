@@ -17,7 +17,7 @@ from ..config import DynamoDBConfig
 from .retry import RetryBudget, RetryPolicy
 
 if TYPE_CHECKING:
-    from .capacity import Charge
+    from .capacity import Charge, Reservation
 
 logger = logging.getLogger("dynamodb_wrapper")
 
@@ -42,8 +42,7 @@ async def call(
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
     capacity: Charge | None = None,
-    units: float | None = None,
-    prepaid: bool = False,
+    reserved: Reservation | None = None,
 ) -> Response:
     """Send one DynamoDB request; retry throttling, 5xx and broken connections.
 
@@ -62,15 +61,15 @@ async def call(
     one count of retries and one deadline with these retries. An attempt that could outlast
     the deadline is cut off at it, so the call ends within ``retry_deadline``.
 
-    ``capacity`` charges every attempt to a capacity budget: it waits for ``units`` (else
-    the charge's estimate) before it is sent, a wait the deadline does not count, and is
-    corrected with the ConsumedCapacity DynamoDB reports. ``prepaid``: the caller waited
-    for ``units`` of the first attempt already.
+    ``capacity`` charges every attempt to a capacity budget: it waits for the charge's
+    estimate of its units before it is sent, a wait the deadline does not count, and is
+    corrected with the ConsumedCapacity DynamoDB reports. ``reserved``: the caller waited
+    for the first attempt's units already (and later attempts take as many).
     """
     response: Response = await _call(
         config, operation, params, None, table=table, key=key, retry=retry,
         retry_params=retry_params, budget=budget,
-        capacity=capacity, units=units, prepaid=prepaid,
+        capacity=capacity, reserved=reserved,
     )  # fmt: skip
     return response
 
@@ -84,7 +83,6 @@ async def call_converted(
     table: str | None = None,
     budget: RetryBudget | None = None,
     capacity: Charge | None = None,
-    units: float | None = None,
 ) -> R:
     """As :func:`call`, but return ``convert(response)``, computed as the body is parsed
     with the garbage collector paused (see ``_gc_pause``): for pages of items."""
@@ -92,7 +90,7 @@ async def call_converted(
         R,
         await _call(
             config, operation, params, convert, table=table, budget=budget,
-            capacity=capacity, units=units,
+            capacity=capacity,
         ),
     )  # fmt: skip
 
@@ -109,8 +107,7 @@ async def _call(  # noqa: PLR0912 - one loop: capacity, telemetry and retries
     retry_params: Mapping[str, Any] | None = None,
     budget: RetryBudget | None = None,
     capacity: Charge | None = None,
-    units: float | None = None,
-    prepaid: bool = False,
+    reserved: Reservation | None = None,
 ) -> Any:
     budget = budget or RetryBudget(retry_policy(config))  # the deadline counts from here
     pooled = await get_sender(config)
@@ -118,14 +115,14 @@ async def _call(  # noqa: PLR0912 - one loop: capacity, telemetry and retries
     estimate = 0.0
     if capacity is not None:
         params, retry_params, convert = _metered(params, retry_params, convert)
-        estimate = capacity.estimate(operation, params) if units is None else units
+        estimate = reserved.units if reserved else capacity.estimate(operation, params)
     probe = _telemetry.request(config, operation, params, table)  # None: OTel not in use
     send = convert
     slowest_attempt = config.connect_timeout + config.read_timeout
     while True:
-        if capacity is not None and not prepaid:
-            budget.waited(await capacity.acquire(estimate))
-        prepaid = False
+        if capacity is not None and reserved is None:
+            reserved = await capacity.acquire(estimate)
+            budget.waited(reserved.waited)
         try:
             async with pooled.limit:
                 if probe is not None:
@@ -137,8 +134,9 @@ async def _call(  # noqa: PLR0912 - one loop: capacity, telemetry and retries
                     with anyio.fail_after(max(remaining, 0.001)):
                         response = await sender.send(operation, params, send)
         except Exception as exc:
-            if capacity is not None:
-                capacity.settle(None, estimate)  # nothing reported: nothing charged
+            if capacity is not None and reserved is not None:
+                capacity.settle(None, reserved)  # nothing reported: nothing charged
+                reserved = None
             delay = budget.next_delay() if retry and is_retryable(exc) else None
             if probe is not None:
                 probe.failed(exc, error_code(exc), retried=delay is not None)
@@ -164,18 +162,18 @@ async def _call(  # noqa: PLR0912 - one loop: capacity, telemetry and retries
         else:
             if probe is not None:
                 probe.succeeded()
-            if capacity is None:
+            if capacity is None or reserved is None:
                 return response
-            return _settle(capacity, response, estimate, converted=convert is not None)
+            return _settle(capacity, response, reserved, converted=convert is not None)
 
 
-def _settle(capacity: Charge, response: Any, estimate: float, *, converted: bool) -> Any:
+def _settle(capacity: Charge, response: Any, reserved: Reservation, *, converted: bool) -> Any:
     """Charge what the answer reports consumed; return the answer (or its conversion)."""
     if not converted:
-        capacity.settle(response, estimate)
+        capacity.settle(response, reserved)
         return response
     result, consumed = response
-    capacity.settle(consumed, estimate)
+    capacity.settle(consumed, reserved)
     return result
 
 

@@ -354,7 +354,9 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         last_key: str | None,
         capacity: CapacityBudget | None = None,
     ) -> Page[ViewT]:
-        charge = charge_for(self.config, self.table_name, "read", capacity)
+        charge = charge_for(
+            self.config, self.table_name, "read", capacity, index=request.params.get("IndexName")
+        )
         return await collect_page(
             self.config, dataclasses.replace(request, capacity=charge), self.view.validate_many,
             limit=limit, last_key=last_key,
@@ -365,7 +367,9 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
     ) -> ItemStream[ViewT]:
         """Return the stream of every page of ``request``, from right after ``last_key``."""
         start = request.start_key(last_key)  # a bad token fails here, before any request
-        charge = charge_for(self.config, self.table_name, "read", capacity)
+        charge = charge_for(
+            self.config, self.table_name, "read", capacity, index=request.params.get("IndexName")
+        )
         metered = dataclasses.replace(request, capacity=charge)
         return ItemStream(
             functools.partial(

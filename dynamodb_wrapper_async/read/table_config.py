@@ -21,6 +21,9 @@ from ._paging import FanOut, PageRequest, collect_fanout, iterate_fanout
 
 __all__ = ["TableConfigReadApi"]
 
+#: The index of configs by month of their last update.
+_RECENT = "RecentConfigsIndex"
+
 
 class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
     """Reads of the ``table_config`` table; results are :class:`TableConfigView`."""
@@ -74,7 +77,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         bucket of the window concurrently and merges them newest first.
         """
         fanout = self._recent(since, until, filters, projection)
-        charge = charge_for(self.config, self.table_name, "read")
+        charge = charge_for(self.config, self.table_name, "read", index=_RECENT)
         fanout = dataclasses.replace(
             fanout,
             parts=tuple((v, dataclasses.replace(r, capacity=charge)) for v, r in fanout.parts),
@@ -94,7 +97,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         last_key: str | None = None,
     ) -> ItemStream[TableConfigView]:
         """Stream configs updated in ``[since, until]``, newest first, month by month."""
-        charge = charge_for(self.config, self.table_name, "read")
+        charge = charge_for(self.config, self.table_name, "read", index=_RECENT)
         parts = [
             (dataclasses.replace(request, capacity=charge), start)
             for request, start in self._recent(since, until, filters, projection).resume(last_key)
@@ -122,7 +125,7 @@ class TableConfigReadApi(ReadApi[TableConfig, TableConfigView]):
         if low > high:
             msg = "since must not be after until"
             raise ValidationError(msg)
-        index = self.schema.index("RecentConfigsIndex")
+        index = self.schema.index(_RECENT)
         parts = tuple(
             (
                 {"S": month},

@@ -30,11 +30,22 @@ from dynamodb_wrapper_async._engine.capacity import TokenBucket
 from dynamodb_wrapper_async._wire.mock import MockError, MockSender
 from dynamodb_wrapper_async._wire.pool import close_clients, install_sender
 
+#: The GSI of ``pipeline_config`` (active pipelines), as the fake names it in its answers.
+GSI = "ActivePipelinesIndex"
+
 
 class FakeTable:
     """Answers batch writes, scans and DescribeTable; records (time, units) of each request."""
 
-    def __init__(self, *, write_units: int = 200, read_units: int = 400, **table: Any) -> None:
+    def __init__(
+        self,
+        *,
+        write_units: int = 200,
+        read_units: int = 400,
+        gsi: tuple[int, int] | None = None,
+        gsi_share: float = 1.0,
+        **table: Any,
+    ) -> None:
         self.description: dict[str, Any] = {
             "ProvisionedThroughput": {
                 "ReadCapacityUnits": read_units,
@@ -42,7 +53,21 @@ class FakeTable:
             },
             **table,
         }
+        if gsi is not None:  # (read, write) units of the GSI, declared in DescribeTable
+            self.description["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": GSI,
+                    "ProvisionedThroughput": {
+                        "ReadCapacityUnits": gsi[0],
+                        "WriteCapacityUnits": gsi[1],
+                    },
+                }
+            ]
+        #: GSI write units per unit of the table's (0: the writes leave the GSI alone).
+        self.gsi_share = gsi_share
         self.charged: list[tuple[float, float]] = []
+        #: (time, units) the GSI was charged, by writes and by queries of it.
+        self.gsi_charged: list[tuple[float, float]] = []
         self.describes = 0
         self.pages_per_segment = 5
         #: Leave every chunk's items unprocessed the first time it is sent (as if throttled).
@@ -66,14 +91,15 @@ class FakeTable:
                 return {"UnprocessedItems": {table: items}}
             units = float(len(items))
             self.charged.append((now, units))
+            self.gsi_charged.append((now, units * self.gsi_share))
             return {
                 "UnprocessedItems": {},
                 "ConsumedCapacity": [
                     {
                         "TableName": table,
-                        "CapacityUnits": 2 * units,
+                        "CapacityUnits": units * (1 + self.gsi_share),
                         "Table": {"CapacityUnits": units},
-                        "GlobalSecondaryIndexes": {"ActiveIndex": {"CapacityUnits": units}},
+                        "GlobalSecondaryIndexes": {GSI: {"CapacityUnits": units * self.gsi_share}},
                     }
                 ],
             }
@@ -81,28 +107,34 @@ class FakeTable:
             units = 1.0 if operation == "DeleteItem" else 0.5
             self.charged.append((now, units))
             assert request["ReturnConsumedCapacity"] == "INDEXES"
-            consumed = {"TableName": request["TableName"], "CapacityUnits": units}
-            return {"ConsumedCapacity": consumed}
-        assert operation == "Scan", operation
+            return {"ConsumedCapacity": {"TableName": request["TableName"], "CapacityUnits": units}}
+        assert operation in ("Scan", "Query"), operation
         segment = request.get("Segment", 0)
         page = int(request.get("ExclusiveStartKey", {}).get("pipeline_id", {}).get("S", "0"))
-        self.charged.append((now, 10.0))
+        consumed: dict[str, Any] = {"TableName": request["TableName"], "CapacityUnits": 10.0}
+        if "IndexName" in request:  # a read of the GSI consumes the GSI's units only
+            assert request["IndexName"] == GSI
+            consumed["GlobalSecondaryIndexes"] = {GSI: {"CapacityUnits": 10.0}}
+            self.gsi_charged.append((now, 10.0))
+        else:
+            self.charged.append((now, 10.0))
         answer: dict[str, Any] = {
             "Items": [{"pipeline_id": {"S": f"s{segment}p{page}"}}],
-            "ConsumedCapacity": {"TableName": request["TableName"], "CapacityUnits": 10.0},
+            "ConsumedCapacity": consumed,
         }
         if page + 1 < self.pages_per_segment:
             answer["LastEvaluatedKey"] = {"pipeline_id": {"S": str(page + 1)}}
         return answer
 
-    def windows(self, width: float) -> list[float]:
-        """Units per second in each full window of ``width`` seconds from the first request."""
-        start = self.charged[0][0]
-        end = self.charged[-1][0]
+    def windows(self, width: float, *, gsi: bool = False) -> list[float]:
+        """Units per second in each full window of ``width`` seconds from the first request
+        (of the table's units, or of the GSI's)."""
+        charged = self.gsi_charged if gsi else self.charged
+        start = charged[0][0]
+        end = charged[-1][0]
         count = int((end - start) // width)
         return [
-            sum(u for t, u in self.charged if start + n * width <= t < start + (n + 1) * width)
-            / width
+            sum(u for t, u in charged if start + n * width <= t < start + (n + 1) * width) / width
             for n in range(count)
         ]
 
@@ -232,7 +264,8 @@ def test_capacity_budget_refuses_bad_values(fields: dict[str, Any]) -> None:
 
 def test_a_batch_at_half_of_200_wcu_writes_100_units_a_second() -> None:
     """50% of a 200 WCU table: every 10 s window of a 30 s write holds 100 ± 10 WCU/s (the
-    table's own units; the fake charges as much again on a GSI, which is not budgeted)."""
+    table's own units; the fake charges as much again on a GSI whose capacity DescribeTable
+    does not give, so only the table's units are budgeted)."""
     fake = FakeTable(write_units=200)
     config = settings()
 
@@ -423,3 +456,59 @@ def test_a_paged_read_is_still_the_tuple_and_tells_its_consumed_capacity() -> No
     assert next_key is not None
     assert page == (items, next_key)
     assert page.consumed_capacity.read_units == pytest.approx(30)  # three pages of 10
+
+
+def test_a_write_budget_holds_a_gsi_with_less_capacity_to_its_share() -> None:
+    """50% of a 200 WCU table whose GSI has 100 WCU, every write changing the GSI too: the
+    GSI's 50 WCU/s is the tighter budget, and both hold to it, window by window."""
+    fake = FakeTable(write_units=200, gsi=(400, 100))
+    config = settings()
+
+    async def main() -> Any:
+        return await PipelineConfigWriteApi(config).batch_upsert(
+            items(1600), capacity=CapacityBudget(write_percent=50)
+        )
+
+    result = run_with(fake, config, main)
+
+    windows = fake.windows(10.0, gsi=True)
+    assert len(windows) == 3, windows
+    assert all(45 <= rate <= 55 for rate in windows), windows
+    assert fake.windows(10.0) == windows  # one GSI unit per table unit
+    assert result.consumed_capacity.indexes == {
+        (config.table_name("pipeline_config"), GSI): CapacityUnits(write=1600)
+    }
+
+
+def test_a_gsi_the_writes_leave_alone_does_not_hold_them_back() -> None:
+    """A GSI of 10 WCU that the writes never change (DynamoDB reports 0 units for it): after
+    the first answers the table's own 100 WCU/s is the rate."""
+    fake = FakeTable(write_units=200, gsi=(400, 10), gsi_share=0.0)
+    config = settings(write_capacity_percent=50)
+
+    async def main() -> Any:
+        return await PipelineConfigWriteApi(config).batch_upsert(items(3000))
+
+    run_with(fake, config, main)
+
+    windows = fake.windows(10.0)
+    assert len(windows) == 2, windows
+    assert all(90 <= rate <= 110 for rate in windows), windows
+
+
+def test_a_read_of_a_gsi_under_a_percentage_takes_that_share_of_the_gsis_capacity() -> None:
+    """25% of a GSI of 80 RCU (the table has 400): 5 query pages of 10 RCU at 20 RCU/s."""
+    fake = FakeTable(read_units=400, gsi=(80, 100))
+    config = settings(read_capacity_percent=25)
+
+    async def main() -> ConsumedCapacity:
+        stream = PipelineConfigReadApi(config).query_active_pipelines_iter()
+        assert len([item async for item in stream]) == 5
+        return stream.consumed_capacity
+
+    consumed = run_with(fake, config, main)
+
+    assert consumed.indexes == {(config.table_name("pipeline_config"), GSI): CapacityUnits(50)}
+    assert fake.charged == []  # the table's own capacity was not read
+    elapsed = fake.gsi_charged[-1][0] - fake.gsi_charged[0][0]
+    assert elapsed == pytest.approx(2.0, abs=0.3)  # 40 units after the first page, at 20/s
