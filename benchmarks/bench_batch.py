@@ -181,6 +181,13 @@ def verify(source: list[dict[str, Any]], read: list[dict[str, Any]], state: dict
         state["note"] = f"{missing} missing, {wrong} different"
 
 
+def check_read(source: list[dict[str, Any]], read: list[dict[str, Any]], phase: Phase) -> None:
+    """After the measured read phase: every key found, every item as written."""
+    state: dict[str, Any] = {"ok": True, "note": ""}
+    verify(source, read, state)
+    phase.ok, phase.note = state["ok"], state["note"]
+
+
 def check_query(
     source: list[dict[str, Any]], groups: dict[str, list[dict[str, Any]]], phase: Phase
 ) -> None:
@@ -256,14 +263,14 @@ def run_boto3_batch_writer(
         for item in items:
             writer.put_item(Item=to_boto3(item))
     read: list[dict[str, Any]] = []
-    with measured(out, "read", len(items)) as state:
+    with measured(out, "read", len(items)):
         for chunk in chunks([i["pk"] for i in items], 100):
             request: dict[str, Any] = {table: {"Keys": [{"pk": k} for k in chunk]}}
             while request:
                 response = resource.batch_get_item(RequestItems=request)
                 read.extend(response["Responses"].get(table, []))
                 request = response.get("UnprocessedKeys") or {}
-        verify(items, read, state)
+    check_read(items, read, out["read"])
     groups: Queried = {}
     by_category = resource.Table(query_table)
     with measured(out, "query", len(items)):
@@ -332,9 +339,9 @@ def run_boto3_threads(
     with ThreadPoolExecutor(8) as pool:
         with measured(out, "write", len(items)):
             list(pool.map(write, chunks(items, 25)))
-        with measured(out, "read", len(items)) as state:
+        with measured(out, "read", len(items)):
             pages = list(pool.map(read, chunks([i["pk"] for i in items], 100)))
-            verify(items, [i for page in pages for i in page], state)
+        check_read(items, [i for page in pages for i in page], out["read"])
         with measured(out, "query", len(items)):
             groups = dict(zip(CATEGORIES, pool.map(query, CATEGORIES), strict=True))
         check_query(items, groups, out["query"])
@@ -400,11 +407,11 @@ def run_aiobotocore(
 
             with measured(out, "write", len(items)):
                 await asyncio.gather(*(write(c) for c in chunks(items, 25)))
-            with measured(out, "read", len(items)) as state:
+            with measured(out, "read", len(items)):
                 pages = await asyncio.gather(
                     *(read(c) for c in chunks([i["pk"] for i in items], 100))
                 )
-                verify(items, [i for page in pages for i in page], state)
+            check_read(items, [i for page in pages for i in page], out["read"])
             with measured(out, "query", len(items)):
                 groups = dict(
                     zip(CATEGORIES, await asyncio.gather(*map(query, CATEGORIES)), strict=True)
@@ -462,11 +469,11 @@ def run_aiodynamo(
 
             with measured(out, "write", len(items)):
                 await asyncio.gather(*(write(c) for c in chunks(items, 25)))
-            with measured(out, "read", len(items)) as state:
+            with measured(out, "read", len(items)):
                 pages = await asyncio.gather(
                     *(read(c) for c in chunks([i["pk"] for i in items], 100))
                 )
-                verify(items, [i for page in pages for i in page], state)
+            check_read(items, [i for page in pages for i in page], out["read"])
             with measured(out, "query", len(items)):
                 groups = dict(
                     zip(CATEGORIES, await asyncio.gather(*map(query, CATEGORIES)), strict=True)
@@ -526,9 +533,9 @@ def run_pydynox(
         await client.batch_get(table, [{"pk": "warm-up"}])  # opens its connection first
         with measured(out, "write", len(items)):
             await client.batch_write(table, put_items=items)
-        with measured(out, "read", len(items)) as state:
+        with measured(out, "read", len(items)):
             read = await client.batch_get(table, [{"pk": i["pk"]} for i in items])
-            verify(items, read, state)
+        check_read(items, read, out["read"])
         await pydynox_query_scan(client, table, query_table, items, out)
 
     asyncio.run(main())
@@ -559,9 +566,9 @@ def run_pydynox_fanout(
         await client.batch_get(table, [{"pk": "warm-up"}])
         with measured(out, "write", len(items)):
             await asyncio.gather(*map(write, chunks(items, 25)))
-        with measured(out, "read", len(items)) as state:
+        with measured(out, "read", len(items)):
             pages = await asyncio.gather(*map(read, chunks([i["pk"] for i in items], 100)))
-            verify(items, [i for page in pages for i in page], state)
+        check_read(items, [i for page in pages for i in page], out["read"])
 
     asyncio.run(main())
 
@@ -592,9 +599,9 @@ def run_ours_async(
 
         with measured(out, "write", len(items)):
             await write.batch_upsert(BenchUpsert(**i) for i in items)
-        with measured(out, "read", len(items)) as state:
+        with measured(out, "read", len(items)):
             views = await read.batch_get([i["pk"] for i in items])
-            verify(items, [v.__dict__ for v in views], state)  # fields as they are, no copy
+        check_read(items, [v.__dict__ for v in views], out["read"])  # fields as they are, no copy
         with measured(out, "query", len(items)):
             groups = dict(
                 zip(CATEGORIES, await asyncio.gather(*map(query, CATEGORIES)), strict=True)
@@ -617,9 +624,9 @@ def run_ours_sync(
     read.batch_get(["warm-up"])  # starts the loop thread and opens the pooled client
     with measured(out, "write", len(items)):
         write.batch_upsert(BenchUpsert(**i) for i in items)
-    with measured(out, "read", len(items)) as state:
+    with measured(out, "read", len(items)):
         views = read.batch_get([i["pk"] for i in items])
-        verify(items, [v.__dict__ for v in views], state)  # fields as they are, no copy
+    check_read(items, [v.__dict__ for v in views], out["read"])  # fields as they are, no copy
     with measured(out, "query", len(items)):  # one category after another: a blocking caller
         groups = {
             c: [v.__dict__ for v in queries.query_by_composite_key_range_iter("category", c)]

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from _windows import rates
 
 from dynamodb_wrapper_async import (
     GSI,
@@ -30,8 +31,6 @@ from dynamodb_wrapper_async import (
 )
 
 pytestmark = [pytest.mark.slow]
-
-WINDOW = 10.0
 
 
 class Meter(DynamoModel):
@@ -115,20 +114,6 @@ async def meters(backend: DynamoDBConfig) -> AsyncIterator[DynamoDBConfig]:
     yield private
     await delete_tables(private, [Meter, Tally])
     await close_clients(private)
-
-
-def rates(marks: list[tuple[float, float]], start: float) -> list[float]:
-    """Units per second in each full window from ``start``, from cumulative (time, units)."""
-    end = marks[-1][0]
-    result = []
-    window = 0
-    while start + (window + 1) * WINDOW <= end + 0.5:
-        low, high = start + window * WINDOW, start + (window + 1) * WINDOW
-        before = max((u for t, u in marks if t < low), default=0.0)
-        upto = max((u for t, u in marks if t < high), default=0.0)
-        result.append((upto - before) / WINDOW)
-        window += 1
-    return result
 
 
 @pytest.mark.timeout(120)

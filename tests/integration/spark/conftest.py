@@ -15,6 +15,7 @@ from _spark_cluster import Cluster, standalone_cluster, wait_for_executors
 
 WORKERS = 2
 HERE = Path(__file__).parent  # spark_models.py: importable by name here and on executors
+TESTS = HERE.parent.parent  # the tests' helpers (``_windows``...), on executors too
 sys.path.insert(0, str(HERE))
 
 
@@ -39,7 +40,7 @@ def spark(spark_cluster: Cluster) -> Iterator[Any]:
 
     names = ("SPARK_LOCAL_IP", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "PYTHONPATH")
     saved = {k: os.environ.get(k) for k in names}
-    python_path = os.pathsep.join(p for p in (str(HERE), saved["PYTHONPATH"]) if p)
+    python_path = os.pathsep.join(p for p in (str(HERE), str(TESTS), saved["PYTHONPATH"]) if p)
     os.environ["PYTHONPATH"] = python_path  # the driver's JVM starts the planning workers
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     os.environ["PYSPARK_PYTHON"] = sys.executable

@@ -1,11 +1,14 @@
 """A Spark job's capacity budget on the standalone cluster (2 executors of 1 core): 4 tasks
 writing at 50% of a 200 WCU table, each task taking ``1 / min(partitions, default
-parallelism)`` of the budget, never take more than the job's 100 WCU/s.
+parallelism)`` of the budget, hold the job's 100 ± 10 WCU/s in every 10 s window.
 
 The rate is measured on the table (its item count, polled while the job runs: every item
-costs one write unit), from the first item written to the last, so Spark's job start is not
-counted. With 2 cores the 4 tasks run in two waves of 2; between the waves a task's budget
-lies idle while the next task starts, so the job as a whole stays a little below its budget.
+costs one write unit), from the last look that saw none of the job's items, so Spark's job
+start is not counted.
+With 2 cores the 4 tasks run in two waves of 2. A second-wave task runs in the Python worker
+of a finished one (``spark.python.worker.reuse``, Spark's default), whose bucket for the
+table is the process's: it filled up during the gap (one second of the share at most), so
+the gap costs the window nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _windows import rates
 
 import dynamodb_wrapper_sync as sync
 from dynamodb_wrapper_async import (
@@ -31,6 +35,9 @@ from dynamodb_wrapper_sync import create_tables, delete_tables
 from dynamodb_wrapper_sync.spark import write_dataframe
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+#: Items of the budgeted job: 33 s at 100 WCU/s, three full 10 s windows.
+JOB = 3300
 
 
 class Gauge(DynamoModel):
@@ -84,8 +91,8 @@ def count_items(raw_client: Any, table: str) -> int:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-@pytest.mark.timeout(180)
-def test_a_job_of_4_tasks_at_half_of_200_wcu_stays_within_100_wcu_a_second(
+@pytest.mark.timeout(240)
+def test_a_job_of_4_tasks_at_half_of_200_wcu_holds_100_wcu_a_second(
     spark: Any, gauges: DynamoDBConfig, raw_client: Any
 ) -> None:
     api = sync.WriteApi(GaugeWriteApi(gauges))
@@ -104,21 +111,18 @@ def test_a_job_of_4_tasks_at_half_of_200_wcu_stays_within_100_wcu_a_second(
     poller.start()
     try:
         stats = write_dataframe(
-            frame(spark, 2000, 4, "job"), api, capacity=CapacityBudget(write_percent=50)
+            frame(spark, JOB, 4, "job"), api, capacity=CapacityBudget(write_percent=50)
         )
     finally:
         done.set()
         poller.join()
-    # Items written between the first sample that saw any and the last that saw not all.
-    active = [(t, n) for t, n in counts if 0 < n < 2000]
-    (first, written_first), (last, written_last) = active[0], active[-1]
 
     assert len(stats) == 4
-    assert sum(s["processed"] for s in stats) == 2000
-    table = gauges.table_name("spark_gauges")
+    assert sum(s["processed"] for s in stats) == JOB
     units = sum(s["consumed_capacity"].tables[table].write for s in stats)
-    assert units == pytest.approx(2000)  # one reported unit per item
-    assert sum(s["write_units"] for s in stats) == pytest.approx(2000)
-    rate = (written_last - written_first) / (last - first)
-    assert last - first > 15, active  # most of the 20 s job was observed
-    assert 80 <= rate <= 110, (rate, last - first, parallelism)
+    assert units == pytest.approx(JOB)  # one reported unit per item
+    assert sum(s["write_units"] for s in stats) == pytest.approx(JOB)
+    start = max(t for t, n in counts if n == 0)  # the last look before the first write
+    windows = rates([(t, float(n)) for t, n in counts], start)
+    assert len(windows) == 3, (windows, parallelism)
+    assert all(90 <= rate <= 110 for rate in windows), (windows, parallelism)
