@@ -335,9 +335,15 @@ async def _write_chunk(
 async def _paced(
     capacity: Charge | None, pending: list[WriteRequest[T]], budget: RetryBudget
 ) -> Reservation | None:
-    """Wait for the units of ``pending`` (holding no slot; the deadline skips the wait)."""
+    """Wait for the units of ``pending`` (holding no slot; the deadline skips the wait).
+
+    Without a budget nothing waits and nothing is corrected: the answer is only metered,
+    so the units are not counted (a few µs per item less).
+    """
     if capacity is None:
         return None
+    if capacity.budget is None:
+        return Reservation(0.0)
     units = float(sum(write_units(request.request) for request in pending))
     reserved = await capacity.acquire(units)
     budget.waited(reserved.waited)
@@ -346,7 +352,7 @@ async def _paced(
 
 def _check_capacity(capacity: Charge | None, chunk: _Chunk[T]) -> None:
     """Raise CapacityError, naming the item, for an item that can never fit the budget."""
-    if capacity is None:
+    if capacity is None or capacity.budget is None:
         return
     for request in chunk.requests.values():
         units = write_units(request.request)
