@@ -44,44 +44,57 @@ def best_peer(results: Round, phase: str) -> tuple[str, Phase, str, Phase] | Non
     return fast, peers[fast], frugal, peers[frugal]
 
 
-def print_round(number: int, order: list[str], results: Round) -> None:
+def print_round(
+    number: int,
+    order: list[str],
+    results: Round,
+    phases: tuple[str, ...] = PHASES,
+    ours: str = OURS,
+) -> None:
     print(f"\nrun {number}, order: {', '.join(order)}")
-    header = "".join(f"{phase + ' items/s':>15}{'µs/item':>9}" for phase in PHASES)
+    header = "".join(f"{phase + ' items/s':>15}{'µs/item':>9}" for phase in phases)
     print(f"{'client':<22}{header}")
     for name in order:
-        phases = results[name]
+        measured = results[name]
         cells = []
-        for phase in PHASES:
-            p = phases.get(phase)
+        for phase in phases:
+            p = measured.get(phase)
             cells.append(f"{p.rate:>15.0f}{p.cpu_us:>9.1f}" if p else f"{'-':>15}{'-':>9}")
         print(f"{name:<22}{''.join(cells)}")
-        for phase, p in phases.items():
+        for phase, p in measured.items():
             if not p.ok:
                 print(f"  FAILED {name} {phase}: {p.note}")
     line = []
-    for phase in PHASES:
-        ratio = ours_ratio(results, phase)
+    for phase in phases:
+        ratio = ours_ratio(results, phase, ours)
         if ratio:
             line.append(f"{phase} {ratio[0]:.2f}x / CPU {ratio[1]:.2f}x")
     if line:
         print(
-            f"{OURS} vs best peer (throughput / CPU per item, CPU < 1 is less): {'; '.join(line)}"
+            f"{ours} vs best peer (throughput / CPU per item, CPU < 1 is less): {'; '.join(line)}"
         )
 
 
-def ours_ratio(results: Round, phase: str) -> tuple[float, float, str, str] | None:
+def ours_ratio(
+    results: Round, phase: str, ours: str = OURS
+) -> tuple[float, float, str, str] | None:
     """Ours' throughput over the fastest peer's, ours' CPU per item over the most frugal's."""
-    ours = results.get(OURS, {}).get(phase)
+    mine = results.get(ours, {}).get(phase)
     best = best_peer(results, phase)
-    if ours is None or not ours.ok or best is None:
+    if mine is None or not mine.ok or best is None:
         return None
     fast, fast_phase, frugal, frugal_phase = best
-    return ours.rate / fast_phase.rate, ours.cpu_us / frugal_phase.cpu_us, fast, frugal
+    return mine.rate / fast_phase.rate, mine.cpu_us / frugal_phase.cpu_us, fast, frugal
 
 
-def print_summary(rounds: list[Round], titles: dict[str, str]) -> None:
+def print_summary(
+    rounds: list[Round],
+    titles: dict[str, str],
+    phases: tuple[str, ...] = PHASES,
+    ours: str = OURS,
+) -> None:
     """Per phase: each client's medians over the runs, then ours / best peer per run."""
-    for phase in PHASES:
+    for phase in phases:
         names = [n for n in rounds[0] if any(phase in r.get(n, {}) for r in rounds)]
         if not names:
             continue
@@ -102,14 +115,14 @@ def print_summary(rounds: list[Round], titles: dict[str, str]) -> None:
             cpu = statistics.median(p.cpu_us for p in ok)
             vs = f"{statistics.median(base_ratios):.2f}x" if base_ratios else "-"
             print(f"{name:<22}{rate:>10.0f}{cpu:>13.1f}{vs:>28}{f'{len(ok)}/{len(done)}':>9}")
-        ratios = [ours_ratio(r, phase) for r in rounds]
+        ratios = [ours_ratio(r, phase, ours) for r in rounds]
         got = [r for r in ratios if r]
         if not got:
             continue
         speed = " ".join(f"{r[0]:.2f}" for r in got)
         cpu = " ".join(f"{r[1]:.2f}" for r in got)
         print(
-            f"{OURS} / best peer per run: throughput {speed} (median "
+            f"{ours} / best peer per run: throughput {speed} (median "
             f"{statistics.median(r[0] for r in got):.2f}); CPU per item {cpu} (median "
             f"{statistics.median(r[1] for r in got):.2f})"
         )

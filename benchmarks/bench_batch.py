@@ -47,22 +47,24 @@ from dynamodb_wrapper_sync._runner import run as run_on_loop_thread  # noqa: E40
 CATEGORIES = ("orders", "customers", "events", "payments")
 
 
+def make_item(n: int) -> dict[str, Any]:
+    """The n-th bench item: ~500 bytes, 10 attributes incl. a nested map and a list."""
+    return {
+        "pk": f"item-{n:08d}",
+        "name": f"dataset number {n} of the nightly load",
+        "category": CATEGORIES[n % 4],
+        "count": n * 7,
+        "price": round(n * 0.37, 2),
+        "active": n % 3 != 0,
+        "tags": ["etl", f"batch-{n % 17}", "daily"],
+        "attrs": {"owner": "data-platform", "retries": n % 5, "path": f"s3://bucket/{n}"},
+        "note": "x" * 180,
+        "seq": n,
+    }
+
+
 def make_items(count: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "pk": f"item-{n:08d}",
-            "name": f"dataset number {n} of the nightly load",
-            "category": CATEGORIES[n % 4],
-            "count": n * 7,
-            "price": round(n * 0.37, 2),
-            "active": n % 3 != 0,
-            "tags": ["etl", f"batch-{n % 17}", "daily"],
-            "attrs": {"owner": "data-platform", "retries": n % 5, "path": f"s3://bucket/{n}"},
-            "note": "x" * 180,
-            "seq": n,
-        }
-        for n in range(count)
-    ]
+    return [make_item(n) for n in range(count)]
 
 
 class BenchItem(DynamoModel):
