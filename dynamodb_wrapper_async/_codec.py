@@ -110,8 +110,10 @@ def _format_datetime_uncached(dt: datetime) -> str:
             dt = dt.astimezone(_UTC)
         except OverflowError:
             _fail("datetime is out of range once converted to UTC")
-    # tzinfo is now timezone.utc, so isoformat ends in "+00:00"; years are always 4 digits.
-    return datetime.isoformat(dt, timespec="microseconds")[:-6] + "Z"
+    # what isoformat(timespec="microseconds") gives before its "+00:00", in ~half the time
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 - faster than f-strings
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond,
+    )  # fmt: skip
 
 
 def parse_datetime(text: str) -> datetime:
@@ -268,6 +270,25 @@ _ENCODERS: dict[type, Callable[[Any], AttributeValue]] = {
 }
 
 
+#: Types whose encoder needs no depth: an enum of these values may have an encoder too.
+_SCALAR_TYPES = frozenset(
+    {str, int, bool, type(None), float, Decimal, bytes, bytearray, datetime, date}
+)
+
+
+def _encode_enum(value: enum.Enum, depth: int) -> AttributeValue:
+    """Encode an enum member as its value (an enum adds no nesting level).
+
+    An enum class whose every member's value is a plain scalar (str, int, float, ...) gets
+    an encoder of its own in ``_ENCODERS``, so its next members skip this fallback.
+    """
+    kind = type(value)
+    scalars = {type(member._value_) for member in kind.__members__.values()}
+    if scalars and scalars <= _SCALAR_TYPES:
+        _ENCODERS[kind] = lambda member: _ENCODERS[type(member._value_)](member._value_)
+    return _encode(value._value_, depth - 1)
+
+
 def _encode_model(value: BaseModel, depth: int) -> AttributeValue:
     if depth > MAX_DEPTH:  # before model_dump, which would recurse through a cycle itself
         _fail(_TOO_DEEP)
@@ -287,7 +308,7 @@ _CONTAINERS: dict[type, Callable[[Any, int], AttributeValue]] = {
 
 # Subclasses and other types, tried in order: Enum before its int/str mixins, datetime before date.
 _FALLBACKS: tuple[tuple[type | tuple[type, ...], Callable[[Any, int], AttributeValue]], ...] = (
-    (enum.Enum, lambda v, depth: _encode(v.value, depth - 1)),
+    (enum.Enum, _encode_enum),
     ((int, float, Decimal), lambda v, _: {"N": _number_string(v)}),  # bool cannot be subclassed
     (str, lambda v, _: {"S": str.__str__(v)}),
     ((bytes, bytearray, memoryview), lambda v, _: {"B": bytes(v)}),

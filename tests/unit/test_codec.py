@@ -105,6 +105,41 @@ def test_encode_scalar(value: Any, expected: AttributeValue) -> None:
     assert type(next(iter(encoded.values()))) is type(next(iter(expected.values())))
 
 
+class Mixed(enum.Enum):
+    NAME = "n"
+    COUNT = 2
+    RATIO = 0.5
+
+
+class Holding(enum.Enum):
+    PAIR = ("a", 1)
+
+
+class Bits(enum.IntFlag):
+    R = 4
+    W = 2
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Color.RED, {"S": "red"}),
+        (Level.HIGH, {"N": "3"}),
+        (Mixed.NAME, {"S": "n"}),
+        (Mixed.COUNT, {"N": "2"}),
+        (Mixed.RATIO, {"N": "0.5"}),
+        (Holding.PAIR, {"L": [{"S": "a"}, {"N": "1"}]}),
+        (Bits.R | Bits.W, {"N": "6"}),  # a combination no member names
+    ],
+)
+def test_enums_encode_as_their_values_every_time(value: enum.Enum, expected: Any) -> None:
+    # the first member seen may install an encoder for its class; later ones go through it
+    for _ in range(3):
+        assert encode_value(value) == expected
+        assert encode_item({"a": value}) == {"a": expected}
+        assert encode_value({"m": [value]}) == {"M": {"m": {"L": [expected]}}}
+
+
 @pytest.mark.parametrize("value", [bytearray(b"ab"), memoryview(b"ab")])
 def test_binary_like_values_become_bytes(value: bytearray | memoryview) -> None:
     encoded = encode_value(value)
@@ -658,6 +693,12 @@ def test_datetime_round_trip_fixed_width(value: datetime) -> None:
     parsed = parse_datetime(text)
     assert parsed.tzinfo is UTC
     assert _instant(parsed) == _instant(value)
+
+
+@given(aware_datetimes)
+def test_datetime_text_is_isoformat_in_utc(value: datetime) -> None:
+    in_utc = value.astimezone(UTC)
+    assert format_datetime(value) == in_utc.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 @given(aware_datetimes, aware_datetimes)
