@@ -130,3 +130,20 @@ def print_summary(
             f"  fastest peer per run: {', '.join(r[2] for r in got)}; "
             f"most frugal: {', '.join(r[3] for r in got)}"
         )
+
+
+def exit_status(rounds: list[Round]) -> int:
+    """Print every failed phase (client, phase, run) and return 1 if any failed, else 0."""
+    failed = sorted(
+        {
+            f"{name} ({phase}, run {number})"
+            for number, r in enumerate(rounds, 1)
+            for name, phases in r.items()
+            for phase, p in phases.items()
+            if not p.ok
+        }
+    )
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)}")
+        return 1
+    return 0

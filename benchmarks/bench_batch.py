@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from _bench_report import Phase, Round, print_round, print_summary  # noqa: E402
+from _bench_report import Phase, Round, exit_status, print_round, print_summary  # noqa: E402
 from _servers import CREDENTIALS, dynamodb_local, free_port  # noqa: E402
 
 import dynamodb_wrapper_async as aio  # noqa: E402
@@ -655,22 +655,17 @@ CLIENTS: dict[str, Runner] = {
 
 # ------------------------------------------------------------------ orchestration
 @contextmanager
-def latency_proxy(target: str, delay_ms: float) -> Iterator[str]:
-    port, target_port = free_port(), int(target.rsplit(":", 1)[1])
+def server_process(script: str, *args: str) -> Iterator[str]:
+    """Run ``script`` (beside this file) on a free port until it prints "ready"; yield its URL."""
+    port = free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).with_name("_latency_proxy.py")),
-            str(port),
-            str(target_port),
-            str(delay_ms),
-        ],
+        [sys.executable, str(Path(__file__).with_name(script)), str(port), *args],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         if process.stdout is None or process.stdout.readline().strip() != "ready":
-            msg = "latency proxy did not start"
+            msg = f"{script} did not start"
             raise RuntimeError(msg)
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -678,6 +673,11 @@ def latency_proxy(target: str, delay_ms: float) -> Iterator[str]:
         process.wait(10)
         if process.stdout:
             process.stdout.close()
+
+
+def latency_proxy(target: str, delay_ms: float) -> AbstractContextManager[str]:
+    """The latency proxy in front of ``target``, ``delay_ms`` each way."""
+    return server_process("_latency_proxy.py", target.rsplit(":", 1)[1], str(delay_ms))
 
 
 def create_table(endpoint: str, name: str, *, by_category: bool = False) -> None:
@@ -866,19 +866,7 @@ def main() -> int:
             f"async API {overhead[1]:.0f} µs, facade adds {overhead[0] - overhead[1]:.0f} µs; "
             f"paired, the facade's own cost per call is {overhead[2]:.0f} µs"
         )
-    failed = sorted(
-        {
-            f"{name} ({phase}, run {number})"
-            for number, r in enumerate(rounds, 1)
-            for name, phases in r.items()
-            for phase, p in phases.items()
-            if not p.ok
-        }
-    )
-    if failed:
-        print(f"\nFAILED: {', '.join(failed)}")
-        return 1
-    return 0
+    return exit_status(rounds)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 import bench_batch as bench
-from _bench_report import Phase, Round, print_round, print_summary
+from _bench_report import Phase, Round, exit_status, print_round, print_summary
 from boto3.dynamodb.types import TypeDeserializer
 
 import dynamodb_wrapper_async as aio
@@ -326,19 +326,7 @@ def main() -> int:
             print_round(number + 1, order, rounds[-1], ("write",), "ours_sync")
     titles = {"write": "RUN LOGS from dicts, batch_upsert (DTO built per item), through the proxy"}
     print_summary([{n: r[n] for n in chosen} for r in rounds], titles, ("write",), "ours_sync")
-    failed = sorted(
-        {
-            f"{name} ({phase}, run {number})"
-            for number, r in enumerate(rounds, 1)
-            for name, phases in r.items()
-            for phase, p in phases.items()
-            if not p.ok
-        }
-    )
-    if failed:
-        print(f"\nFAILED: {', '.join(failed)}")
-        return 1
-    return 0
+    return exit_status(rounds)
 
 
 if __name__ == "__main__":

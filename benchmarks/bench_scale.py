@@ -34,8 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from pathlib import Path
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import bench_batch as bench
@@ -92,24 +91,9 @@ class ScanCheck:
         return ", ".join(found)
 
 
-@contextmanager
-def scripted_dynamodb() -> Iterator[str]:
+def scripted_dynamodb() -> AbstractContextManager[str]:
     """Run ``_scripted_dynamodb.py`` in a process of its own; yield its endpoint URL."""
-    port = bench.free_port()
-    script = Path(__file__).with_name("_scripted_dynamodb.py")
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(port)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        if process.stdout is None or process.stdout.readline().strip() != "ready":
-            msg = "the scripted DynamoDB did not start"
-            raise RuntimeError(msg)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
-        if process.stdout:
-            process.stdout.close()
+    return bench.server_process("_scripted_dynamodb.py")
 
 
 def child(size: int, endpoint: str, table: str) -> dict[str, Any]:
