@@ -575,11 +575,12 @@ def run_pydynox_fanout(
     asyncio.run(main())
 
 
-def library_config(endpoint: str, table: str) -> aio.DynamoDBConfig:
+def library_config(endpoint: str, table: str, model_table: str = "bench") -> aio.DynamoDBConfig:
+    """The library's config for ``table``: its prefix followed by the model's table name."""
     return aio.DynamoDBConfig(
         endpoint_url=endpoint,
         region_name="us-east-1",
-        table_prefix=table.removesuffix("bench"),
+        table_prefix=table.removesuffix(model_table),
         max_concurrency=32,
         **CREDENTIALS,
     )

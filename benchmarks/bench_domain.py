@@ -144,13 +144,7 @@ WARM_UP_KEY = [("warm-up", "none")]
 
 
 def library_config(endpoint: str, table: str) -> aio.DynamoDBConfig:
-    return aio.DynamoDBConfig(
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        table_prefix=table.removesuffix("pipeline_run_logs"),
-        max_concurrency=32,
-        **bench.CREDENTIALS,
-    )
+    return bench.library_config(endpoint, table, "pipeline_run_logs")
 
 
 def run_ours_sync(
