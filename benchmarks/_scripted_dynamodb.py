@@ -5,10 +5,13 @@ the table (measured on a 100,000-item table: 3.2-4.2 s per one-segment page, 0.6
 page of 4 segments), and its writes slow down as the table grows. This server answers the
 calls a write-then-scan benchmark makes, in DynamoDB's JSON protocol over HTTP/1.1 with
 keep-alive, fast enough that the client is what is measured: CreateTable, DescribeTable,
-DeleteTable, BatchWriteItem (every item stored, none left unprocessed), BatchGetItem, and
-Scan (parallel segments by a hash of the key, 1 MB pages, ``Select=COUNT``). Items are kept
-as the JSON they arrived in; a Scan page is those bytes joined. Keys are the table's single
-partition key ``pk``. Requests are not authenticated.
+DeleteTable, DescribeTimeToLive, UpdateTimeToLive (the attribute is remembered, not acted
+on), BatchWriteItem (every item stored, none left unprocessed), BatchGetItem, and Scan
+(parallel segments by a hash of the key, 1 MB pages, ``Select=COUNT``). Items are kept as
+the JSON they arrived in; a Scan page is those bytes joined. Keys are those CreateTable gave
+(a partition key and an optional sort key); secondary indexes are described as active but
+not kept, and a Scan's ProjectionExpression and FilterExpression are ignored (callers
+project every stored attribute and filter nothing). Requests are not authenticated.
 
     python benchmarks/_scripted_dynamodb.py PORT      # prints "ready" once listening
 """
@@ -24,31 +27,55 @@ from typing import Any
 import orjson
 
 PAGE_BYTES = 1024 * 1024
-KEY = "pk"
+#: The key of a table created without a KeySchema.
+DEFAULT_KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+Key = bytes  # the key attributes' JSON, in KeySchema order
 
 
 @dataclass
 class Table:
     name: str
-    items: dict[str, bytes] = field(default_factory=dict)  # pk -> the item's JSON
+    #: CreateTable's request: KeySchema, AttributeDefinitions, GlobalSecondaryIndexes
+    definition: dict[str, Any] = field(default_factory=dict)
+    items: dict[Key, bytes] = field(default_factory=dict)  # key -> the item's JSON
+    ttl: str | None = None  # the time-to-live attribute
     #: per TotalSegments: each segment's keys in order, and every key's position in its own
-    segments: dict[int, tuple[list[list[str]], dict[str, int]]] = field(default_factory=dict)
+    segments: dict[int, tuple[list[list[Key]], dict[Key, int]]] = field(default_factory=dict)
+
+    @property
+    def key_names(self) -> list[str]:
+        return [k["AttributeName"] for k in self.definition.get("KeySchema", DEFAULT_KEYS)]
+
+    def key_of(self, item: dict[str, Any]) -> Key:
+        return orjson.dumps([item[name] for name in self.key_names])
+
+    def key_item(self, key: Key) -> dict[str, Any]:
+        return dict(zip(self.key_names, orjson.loads(key), strict=True))
 
     def description(self) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "TableName": self.name,
             "TableStatus": "ACTIVE",
-            "KeySchema": [{"AttributeName": KEY, "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": KEY, "AttributeType": "S"}],
+            "KeySchema": self.definition.get("KeySchema", DEFAULT_KEYS),
+            "AttributeDefinitions": self.definition.get(
+                "AttributeDefinitions", [{"AttributeName": "pk", "AttributeType": "S"}]
+            ),
             "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
             "ItemCount": len(self.items),
         }
+        indexes = self.definition.get("GlobalSecondaryIndexes")
+        if indexes:
+            described["GlobalSecondaryIndexes"] = [
+                {**index, "IndexStatus": "ACTIVE"} for index in indexes
+            ]
+        return described
 
-    def segment(self, total: int, number: int) -> tuple[list[str], dict[str, int]]:
+    def segment(self, total: int, number: int) -> tuple[list[Key], dict[Key, int]]:
         if total not in self.segments:
-            keys: list[list[str]] = [[] for _ in range(total)]
+            keys: list[list[Key]] = [[] for _ in range(total)]
             for key in self.items:
-                keys[zlib.crc32(key.encode()) % total].append(key)
+                keys[zlib.crc32(key) % total].append(key)
             positions = {key: n for part in keys for n, key in enumerate(part)}
             self.segments[total] = (keys, positions)
         keys_of, positions = self.segments[total]
@@ -76,7 +103,8 @@ class Store:
         return result
 
     def CreateTable(self, request: dict[str, Any]) -> bytes:  # noqa: N802 - the operation's name
-        table = self.tables.setdefault(request["TableName"], Table(request["TableName"]))
+        name = request["TableName"]
+        table = self.tables.setdefault(name, Table(name, definition=request))
         return orjson.dumps({"TableDescription": table.description()})
 
     def DescribeTable(self, request: dict[str, Any]) -> bytes:  # noqa: N802
@@ -87,6 +115,19 @@ class Store:
         del self.tables[table.name]
         return orjson.dumps({"TableDescription": table.description()})
 
+    def DescribeTimeToLive(self, request: dict[str, Any]) -> bytes:  # noqa: N802
+        ttl = self.table(request["TableName"]).ttl
+        if ttl is None:
+            return b'{"TimeToLiveDescription":{"TimeToLiveStatus":"DISABLED"}}'
+        described = {"TimeToLiveStatus": "ENABLED", "AttributeName": ttl}
+        return orjson.dumps({"TimeToLiveDescription": described})
+
+    def UpdateTimeToLive(self, request: dict[str, Any]) -> bytes:  # noqa: N802
+        given = request["TimeToLiveSpecification"]
+        table = self.table(request["TableName"])
+        table.ttl = given["AttributeName"] if given["Enabled"] else None
+        return orjson.dumps({"TimeToLiveSpecification": given})
+
     def BatchWriteItem(self, request: dict[str, Any]) -> bytes:  # noqa: N802
         for name, writes in request["RequestItems"].items():
             table = self.table(name)
@@ -94,16 +135,17 @@ class Store:
             for write in writes:
                 if "PutRequest" in write:
                     item = write["PutRequest"]["Item"]
-                    table.items[item[KEY]["S"]] = orjson.dumps(item)
+                    table.items[table.key_of(item)] = orjson.dumps(item)
                 else:
-                    table.items.pop(write["DeleteRequest"]["Key"][KEY]["S"], None)
+                    table.items.pop(table.key_of(write["DeleteRequest"]["Key"]), None)
         return b'{"UnprocessedItems":{}}'
 
     def BatchGetItem(self, request: dict[str, Any]) -> bytes:  # noqa: N802
         parts = []
         for name, read in request["RequestItems"].items():
-            items = self.table(name).items
-            found = [items[k[KEY]["S"]] for k in read["Keys"] if k[KEY]["S"] in items]
+            table = self.table(name)
+            wanted = [table.key_of(key) for key in read["Keys"]]
+            found = [table.items[key] for key in wanted if key in table.items]
             parts.append(orjson.dumps(name) + b":[" + b",".join(found) + b"]")
         return b'{"Responses":{' + b",".join(parts) + b'},"UnprocessedKeys":{}}'
 
@@ -111,7 +153,7 @@ class Store:
         table = self.table(request["TableName"])
         keys, positions = table.segment(request.get("TotalSegments", 1), request.get("Segment", 0))
         start = request.get("ExclusiveStartKey")
-        position = positions[start[KEY]["S"]] + 1 if start else 0
+        position = positions[table.key_of(start)] + 1 if start else 0
         limit = request.get("Limit", len(keys))
         page: list[bytes] = []
         size = 0
@@ -122,7 +164,7 @@ class Store:
             position += 1
         head = b'{"Count":%d,"ScannedCount":%d' % (len(page), len(page))
         if position < len(keys):
-            last = orjson.dumps({KEY: {"S": keys[position - 1]}})
+            last = orjson.dumps(table.key_item(keys[position - 1]))
             head += b',"LastEvaluatedKey":' + last
         if request.get("Select") == "COUNT":
             return head + b"}"

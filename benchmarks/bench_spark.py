@@ -10,12 +10,18 @@ reads a table back with each reader, checking counts and a checksum every time:
   parallel scan on the driver into ``createDataFrame``.
 
 Printed per phase: rows/s, CPU per row of the executors (worker JVMs and everything under
-them: executor JVMs, Python daemons and workers), of the driver (this process and its JVM;
-not the cluster's JVMs or DynamoDB Local, though this script starts them) and of DynamoDB
-Local, and the ratios the targets are stated in. Every path first runs
-once on 4,000 rows, so JIT compilation and worker start-up are not measured.
+them: executor JVMs, Python daemons and workers; the Python part also on its own), of the
+driver (this process and its JVM; not the cluster's JVMs or the server, though this script
+starts them) and of the server, and the ratios the targets are stated in. Every path first
+runs once on 4,000 rows (``--warmup``), so JIT compilation and worker start-up are not
+measured.
+
+``--server scripted`` runs the same phases against ``_scripted_dynamodb.py`` (a scripted
+DynamoDB in its own process, costing a few µs per row) instead of DynamoDB Local, whose
+CPU per row, on the same cores as the cluster, otherwise bounds every writer and reader.
 
     .venv/bin/python benchmarks/bench_spark.py [--rows 1000000] [--partitions 8]
+        [--server local|scripted] [--warmup 4000]
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import bench_batch
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
@@ -50,11 +57,11 @@ UTC = dt.timezone.utc
 
 
 # ------------------------------------------------------------------ CPU of process trees
-def _tree_cpu(root: int, *, skip: frozenset[int] = frozenset()) -> float:
+def _tree_cpu(root: int, *, skip: frozenset[int] = frozenset()) -> tuple[float, float]:
     """CPU seconds of ``root`` and every live descendant (but ``skip`` and theirs), plus
-    children they reaped."""
+    children they reaped; and of those, the seconds of Python processes."""
     children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
+    stats: dict[int, tuple[str, list[str]]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -63,18 +70,21 @@ def _tree_cpu(root: int, *, skip: frozenset[int] = frozenset()) -> float:
         except OSError:
             continue
         fields = text[text.rindex(")") + 2 :].split()
-        stats[int(entry)] = fields
+        stats[int(entry)] = (text[text.index("(") + 1 : text.rindex(")")], fields)
         children.setdefault(int(fields[1]), []).append(int(entry))
-    total, todo = 0.0, [root]
+    total = python = 0.0
+    todo = [root]
     while todo:
         pid = todo.pop()
         if pid in skip:
             continue
-        fields = stats.get(pid)
-        if fields is not None:  # utime, stime, cutime, cstime
-            total += sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
+        if pid in stats:
+            command, fields = stats[pid]  # utime, stime, cutime, cstime
+            seconds = sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
+            total += seconds
+            python += seconds if command.startswith("python") else 0.0
         todo.extend(children.get(pid, []))
-    return total
+    return total, python
 
 
 def _child_running(text: str) -> int:
@@ -101,13 +111,15 @@ class Processes:
 
     workers: list[int]
     cluster: list[int]  # master and workers
-    server: int  # DynamoDB Local
+    server: int  # DynamoDB Local or the scripted server
 
-    def cpu(self) -> tuple[float, float, float]:
-        """CPU seconds so far of the executors, the driver and DynamoDB Local."""
-        executors = sum(_tree_cpu(pid) for pid in self.workers)
-        driver = _tree_cpu(os.getpid(), skip=frozenset([*self.cluster, self.server]))
-        return executors, driver, _tree_cpu(self.server)
+    def cpu(self) -> tuple[float, float, float, float]:
+        """CPU seconds so far of the executors, of their Python workers, of the driver and of
+        the server."""
+        trees = [_tree_cpu(pid) for pid in self.workers]
+        driver = _tree_cpu(os.getpid(), skip=frozenset([*self.cluster, self.server]))[0]
+        executors, python = (sum(column) for column in zip(*trees, strict=True))
+        return executors, python, driver, _tree_cpu(self.server)[0]
 
 
 @dataclass
@@ -116,6 +128,7 @@ class Phase:
     rows: int
     seconds: float
     executor_cpu: float
+    python_cpu: float  # the executors' Python workers (part of executor_cpu)
     driver_cpu: float
     server_cpu: float
 
@@ -131,10 +144,10 @@ def measure(name: str, rows: int, processes: Processes, action: Callable[[], Non
     seconds = time.perf_counter() - start
     spent = [after - then for after, then in zip(processes.cpu(), before, strict=True)]
     phase = Phase(name, rows, seconds, *spent)
-    executors, driver, server = (cpu / rows * 1e6 for cpu in spent)
+    executors, python, driver, server = (cpu / rows * 1e6 for cpu in spent)
     print(
-        f"  {name:<34} {phase.rate:>9,.0f} rows/s  executors {executors:>6.1f} µs/row  "
-        f"driver {driver:>6.1f} µs/row  DynamoDB Local {server:>6.1f} µs/row  ({seconds:.1f} s)",
+        f"  {name:<37} {phase.rate:>7,.0f} rows/s  executors {executors:>6.1f} µs/row "
+        f"(Python {python:>5.1f})  driver {driver:>6.1f}  server {server:>6.1f}  ({seconds:.1f} s)",
         flush=True,
     )
     return phase
@@ -208,21 +221,31 @@ def boto3_scan(endpoint: str, table: str, segments: int) -> list[dict[str, Any]]
         return [row for rows in pool.map(segment, range(segments)) for row in rows]
 
 
-def count_items(endpoint: str, table: str) -> int:
+def count_items(endpoint: str, table: str, segments: int) -> int:
+    """The table's item count, by a parallel ``Select=COUNT`` scan (DynamoDB Local takes
+    seconds per page of a million-item table, one segment at a time)."""
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", **CREDENTIALS)
-    total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
-    while True:
-        page = client.scan(**kwargs)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def segment(n: int) -> int:
+        total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
+        kwargs.update(Segment=n, TotalSegments=segments)
+        while True:
+            page = client.scan(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(segments) as pool:
+        return sum(pool.map(segment, range(segments)))
 
 
 def main() -> None:  # noqa: PLR0915 - one linear script
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--server", choices=("local", "scripted"), default="local")
+    parser.add_argument("--warmup", type=int, default=4_000, help="rows of the warm-up run")
     args = parser.parse_args()
     rows, partitions = args.rows, args.partitions
     expected_sum = rows * (rows - 1) // 2
@@ -231,11 +254,13 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     os.environ["PYSPARK_PYTHON"] = sys.executable
     from pyspark.sql import SparkSession
 
-    with dynamodb_local() as endpoint, standalone_cluster(2) as cluster:
+    scripted = args.server == "scripted"
+    server = bench_batch.server_process("_scripted_dynamodb.py") if scripted else dynamodb_local()
+    with server as endpoint, standalone_cluster(2) as cluster:
         processes = Processes(
             workers=[p.pid for p in cluster.processes[1:]],
             cluster=[p.pid for p in cluster.processes],
-            server=_child_running("DynamoDBLocal"),
+            server=_child_running("_scripted_dynamodb" if scripted else "DynamoDBLocal"),
         )
         base = DynamoDBConfig(endpoint_url=endpoint, **CREDENTIALS)
         spark = (
@@ -276,7 +301,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
 
         warm = base.model_copy(update={"table_prefix": "warmup_"})
         sync.create_tables(warm, [PipelineRunLog])
-        small = runs_frame(spark, 4_000, partitions)  # JIT and Python workers warm for every path
+        small = runs_frame(
+            spark, args.warmup, partitions
+        )  # JIT and Python workers warm for every path
         small.write.format("dynamodb").options(**options(warm)).mode("append").save()
         write_dataframe(small, sync.PipelineRunLogsWriteApi(warm))
         small.foreachPartition(boto3_writer(endpoint, warm.table_name("pipeline_run_logs")))
@@ -312,7 +339,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
             ),
         )
         for name, config in configs.items():
-            stored = count_items(endpoint, config.table_name("pipeline_run_logs"))
+            stored = count_items(endpoint, config.table_name("pipeline_run_logs"), partitions)
             if stored != rows:
                 msg = f"{name} wrote {stored} of {rows} rows"
                 raise SystemExit(msg)
