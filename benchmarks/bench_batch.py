@@ -681,6 +681,19 @@ def latency_proxy(target: str, delay_ms: float) -> AbstractContextManager[str]:
     return server_process("_latency_proxy.py", target.rsplit(":", 1)[1], str(delay_ms))
 
 
+#: What ``dynamodb_server`` runs: DynamoDB Local, or the scripted DynamoDB, which costs a few
+#: µs per item, so that a benchmark on cores it shares measures the clients, not the server.
+SERVERS = ("dynamodb-local", "scripted")
+
+
+def dynamodb_server(kind: str) -> AbstractContextManager[str]:
+    """Run DynamoDB Local (``dynamodb-local``) or ``_scripted_dynamodb.py`` (``scripted``);
+    yield its URL."""
+    if kind == "scripted":
+        return server_process("_scripted_dynamodb.py")
+    return dynamodb_local()
+
+
 def create_table(endpoint: str, name: str, *, by_category: bool = False) -> None:
     """A bench table (key pk), or with ``by_category`` a query table (key category + pk)."""
     keys = [("category", "HASH"), ("pk", "RANGE")] if by_category else [("pk", "HASH")]

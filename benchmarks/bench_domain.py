@@ -3,7 +3,8 @@
 N pipeline run logs arrive as plain dicts, as a pipeline has them (JSON-shaped: datetimes as
 ISO-8601 strings, the status as a string, a nested ``metrics`` map with floats). Each client
 writes all of them into a fresh ``pipeline_run_logs`` table (the library's own, with its two
-GSIs) through a latency proxy, 10 ms one way by default. Runs rotate the clients' order.
+GSIs) through a latency proxy, 10 ms one way by default. Runs rotate the clients' order;
+each client runs in a fresh interpreter, so none works on a heap the ones before it grew.
 
 - ``ours_sync``: ``dynamodb_wrapper_sync.PipelineRunLogsWriteApi.batch_upsert`` of a
   generator that builds each dict into a ``PipelineRunLogUpsert`` (validated, datetimes
@@ -23,17 +24,24 @@ status, counts, metrics, and the datetimes as instants. ``CPU µs/item`` is the 
 process's CPU (``time.process_time``, all threads: the facade's loop thread and pydynox's
 Rust threads included) over the items.
 
+``--server scripted`` puts the scripted DynamoDB (``_scripted_dynamodb.py``) behind the proxy
+instead of DynamoDB Local, whose upkeep of the two GSIs otherwise shares the cores with the
+client being measured.
+
     .venv/bin/python benchmarks/bench_domain.py [--items 20000] [--delay-ms 10] [--runs 5]
-        [--only a,b]
+        [--only a,b] [--server dynamodb-local|scripted]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import gc
+import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -279,11 +287,7 @@ def run_round(
     for name in order:
         table = f"d_{name}_r{number}_pipeline_run_logs"
         tables(direct, table, create=True)
-        out: dict[str, Phase] = {}
-        try:
-            CLIENTS[name](proxied, table, logs, out)
-        except Exception as error:
-            out["error"] = Phase(1, 0, len(logs), ok=False, note=repr(error)[:160])
+        out = run_isolated(name, proxied, table, len(logs))
         if "write" in out:
             check_stored(direct, table, logs, out["write"])
         tables(direct, table, create=False)
@@ -293,7 +297,38 @@ def run_round(
     return results
 
 
+def run_client(name: str, endpoint: str, table: str, items: int) -> dict[str, Phase]:
+    """Run one client's write of ``items`` run logs; an error is its phase's note."""
+    out: dict[str, Phase] = {}
+    try:
+        CLIENTS[name](endpoint, table, make_run_logs(items), out)
+    except Exception as error:
+        out["error"] = Phase(1, 0, items, ok=False, note=repr(error)[:160])
+    return out
+
+
+def run_isolated(name: str, endpoint: str, table: str, items: int) -> dict[str, Phase]:
+    """``run_client`` in a fresh interpreter: no client runs on a heap (and garbage
+    collections) that the clients before it grew."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", name, endpoint, table, str(items)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        note = f"child exited {child.returncode}: {child.stderr[-300:]}"
+        return {"error": Phase(1, 0, items, ok=False, note=note)}
+    phases = json.loads(child.stdout.strip().splitlines()[-1])
+    return {phase: Phase(**fields) for phase, fields in phases.items()}
+
+
 def main() -> int:
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":  # run_isolated's call
+        name, endpoint, table, items = sys.argv[2:]
+        phases = run_client(name, endpoint, table, int(items))
+        print(json.dumps({phase: dataclasses.asdict(p) for phase, p in phases.items()}))
+        return 0
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -301,6 +336,7 @@ def main() -> int:
     parser.add_argument("--delay-ms", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=5, help="rounds, in rotated client order")
     parser.add_argument("--only", default="", help="comma-separated client names")
+    parser.add_argument("--server", choices=bench.SERVERS, default="dynamodb-local")
     args = parser.parse_args()
     chosen = [c for c in CLIENTS if not args.only or c in args.only.split(",")]
     if not chosen or args.runs < 1 or args.items < 2:
@@ -308,10 +344,11 @@ def main() -> int:
     logs = make_run_logs(args.items)
     print(
         f"{args.items} run logs as dicts; one-way proxy delay {args.delay_ms} ms; "
-        f"{args.runs} runs; {os.cpu_count()} cores"
+        f"{args.runs} runs; {os.cpu_count()} cores; server: {args.server}"
     )
     rounds: list[Round] = []
-    with bench.dynamodb_local() as direct, bench.latency_proxy(direct, args.delay_ms) as proxied:
+    server = bench.dynamodb_server(args.server)
+    with server as direct, bench.latency_proxy(direct, args.delay_ms) as proxied:
         bench.warm_up_server(direct, bench.make_items(5_000))
         for number in range(args.runs):
             shift = number % len(chosen)

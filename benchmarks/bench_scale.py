@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from typing import Any
 
 import bench_batch as bench
@@ -89,11 +89,6 @@ class ScanCheck:
         found += [f"{self.repeated} repeated"] if self.repeated else []
         found += [f"{self.wrong} different"] if self.wrong else []
         return ", ".join(found)
-
-
-def scripted_dynamodb() -> AbstractContextManager[str]:
-    """Run ``_scripted_dynamodb.py`` in a process of its own; yield its endpoint URL."""
-    return bench.server_process("_scripted_dynamodb.py")
 
 
 def child(size: int, endpoint: str, table: str) -> dict[str, Any]:
@@ -231,7 +226,7 @@ def main() -> int:
     )
     parser.add_argument("--sizes", default="20000,1000000", help="comma-separated item counts")
     parser.add_argument("--runs", type=int, default=3, help="rounds, sizes in alternating order")
-    parser.add_argument("--server", choices=("scripted", "dynamodb-local"), default="scripted")
+    parser.add_argument("--server", choices=bench.SERVERS, default="scripted")
     parser.add_argument("--delay-ms", type=float, default=0.0, help="one-way proxy delay")
     parser.add_argument(
         "--child", nargs=3, metavar=("SIZE", "ENDPOINT", "TABLE"), help=argparse.SUPPRESS
@@ -249,8 +244,7 @@ def main() -> int:
         f"{os.cpu_count()} cores"
     )
     rounds: list[dict[int, dict[str, Any]]] = []
-    server = scripted_dynamodb() if args.server == "scripted" else bench.dynamodb_local()
-    with server as direct:
+    with bench.dynamodb_server(args.server) as direct:
         if args.server == "dynamodb-local":
             bench.warm_up_server(direct, bench.make_items(5_000))
         with (

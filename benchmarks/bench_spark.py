@@ -21,7 +21,7 @@ DynamoDB in its own process, costing a few µs per row) instead of DynamoDB Loca
 CPU per row, on the same cores as the cluster, otherwise bounds every writer and reader.
 
     .venv/bin/python benchmarks/bench_spark.py [--rows 1000000] [--partitions 8]
-        [--server local|scripted] [--warmup 4000]
+        [--server dynamodb-local|scripted] [--warmup 4000]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from _servers import CREDENTIALS, dynamodb_local  # noqa: E402
+from _servers import CREDENTIALS  # noqa: E402
 from _spark_cluster import standalone_cluster, wait_for_executors  # noqa: E402
 
 import dynamodb_wrapper_sync as sync  # noqa: E402
@@ -52,6 +52,8 @@ from dynamodb_wrapper_async import DynamoDBConfig, PipelineRunLog  # noqa: E402
 from dynamodb_wrapper_sync.spark import read_table, register, write_dataframe  # noqa: E402
 
 MODEL = "dynamodb_wrapper_async:PipelineRunLog"
+#: What the server's command line contains, by ``--server``.
+SERVER_COMMANDS = {"dynamodb-local": "DynamoDBLocal", "scripted": "_scripted_dynamodb"}
 TICKS = os.sysconf("SC_CLK_TCK")
 UTC = dt.timezone.utc
 
@@ -244,7 +246,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--partitions", type=int, default=8)
-    parser.add_argument("--server", choices=("local", "scripted"), default="local")
+    parser.add_argument("--server", choices=bench_batch.SERVERS, default="dynamodb-local")
     parser.add_argument("--warmup", type=int, default=4_000, help="rows of the warm-up run")
     args = parser.parse_args()
     rows, partitions = args.rows, args.partitions
@@ -254,13 +256,11 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     os.environ["PYSPARK_PYTHON"] = sys.executable
     from pyspark.sql import SparkSession
 
-    scripted = args.server == "scripted"
-    server = bench_batch.server_process("_scripted_dynamodb.py") if scripted else dynamodb_local()
-    with server as endpoint, standalone_cluster(2) as cluster:
+    with bench_batch.dynamodb_server(args.server) as endpoint, standalone_cluster(2) as cluster:
         processes = Processes(
             workers=[p.pid for p in cluster.processes[1:]],
             cluster=[p.pid for p in cluster.processes],
-            server=_child_running("_scripted_dynamodb" if scripted else "DynamoDBLocal"),
+            server=_child_running(SERVER_COMMANDS[args.server]),
         )
         base = DynamoDBConfig(endpoint_url=endpoint, **CREDENTIALS)
         spark = (
