@@ -17,6 +17,7 @@ from ._capacity import CapacityBudget as CapacityBudget
 from ._capacity import CapacityUnits as CapacityUnits
 from ._capacity import ConsumedCapacity as ConsumedCapacity
 from ._capacity import Page as Page
+from ._codec import decode_item as decode_item
 from ._engine.batch import BatchResult as BatchResult
 from ._engine.progress import ProgressCallback as ProgressCallback
 from ._markers import Append as Append
@@ -129,6 +130,7 @@ __all__ = [
     "backfill",
     "close_clients",
     "create_tables",
+    "decode_item",
     "delete_tables",
     "pool_stats",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,7 @@ from .._tokens import query_scope
 from ..exceptions import ItemNotFoundError, ValidationError
 from ..models import ViewModel
 from ._paging import PageRequest, collect_page, iterate_pages, parallel_pages
+from ._paging.request import Convert, RawConvert
 from ._transactions import TransactGet, transact_get
 
 ViewT = TypeVar("ViewT", bound=ViewModel)
@@ -44,6 +46,27 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
     """
 
     view: type[ViewT]
+    #: Builds streamed pages from raw wire items instead of views (``with_page_codec``).
+    _page_codec: RawConvert[Any] | None = None
+
+    def with_page_codec(self, convert: RawConvert[Any]) -> ReadApi[ModelT, Any]:
+        """Return a copy of this API whose streams yield ``convert``'s results instead of views.
+
+        For consumers that build their own columns from DynamoDB's wire items (the Spark
+        source builds Arrow batches): ``scan_iter``, ``query_by_composite_key_range_iter``
+        and the domain streams built on them then yield, for each DynamoDB page, what
+        ``convert`` returns for its undecoded items (the key attributes fetched only for
+        paging included). Gets, single pages and fan-out streams still return views.
+        """
+        clone = copy.copy(self)
+        clone._page_codec = convert
+        return clone
+
+    def _streamed(self, request: PageRequest) -> tuple[PageRequest, Convert[Any]]:
+        """Return ``request`` and the converter of its streamed pages."""
+        if self._page_codec is None:
+            return request, self.view.validate_many
+        return dataclasses.replace(request, raw=True), self._page_codec
 
     # ------------------------------------------------------------------ single items
     @_telemetry.traced
@@ -254,10 +277,11 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         if segments == 1:
             return self._stream(request, last_key, capacity)
         charge = charge_for(self.config, self.table_name, "read", capacity)
+        request, convert = self._streamed(request)
         request = dataclasses.replace(request, capacity=charge)  # one bucket and meter for all
         parts = [request.for_segment(n, segments) for n in range(segments)]
         return ItemStream(
-            functools.partial(parallel_pages, self.config, parts, self.view.validate_many),
+            functools.partial(parallel_pages, self.config, parts, convert),
             charge.meter if charge is not None else None,
         )
 
@@ -370,11 +394,10 @@ class ReadApi(TableApi[ModelT], Generic[ModelT, ViewT]):
         charge = charge_for(
             self.config, self.table_name, "read", capacity, index=request.params.get("IndexName")
         )
-        metered = dataclasses.replace(request, capacity=charge)
+        streamed, convert = self._streamed(request)
+        metered = dataclasses.replace(streamed, capacity=charge)
         return ItemStream(
-            functools.partial(
-                iterate_pages, self.config, metered, self.view.validate_many, start=start
-            ),
+            functools.partial(iterate_pages, self.config, metered, convert, start=start),
             charge.meter if charge is not None else None,
         )
 

@@ -21,6 +21,8 @@ def to_json(value: Any) -> str:
     Decimals keep every digit (``json`` would need floats), sets become sorted arrays, bytes
     base64 strings, datetimes ISO-8601 UTC strings, models objects of their set fields.
     """
+    if type(value) is dict and not value:
+        return "{}"  # the commonest free-form value: a default, empty map
     parts: list[str] = []
     _dump(value, parts.append)
     return "".join(parts)

@@ -140,15 +140,21 @@ class DynamoDBReader(DataSourceReader):
         model = self.options.model()
         columns = Columns.of(model, self.names)
         config = task_config(self.options.config(), self.tasks)
-        read_api = sync.ReadApi(api_classes(model)[0](config))
-        stream = self._stream(read_api, partition)
-        arrow = self.options.arrow and importlib.util.find_spec("pyarrow") is not None
-        with stream:
-            if arrow:
-                yield from _arrow_batches(columns, stream.pages())
-            else:
+        core_api = api_classes(model)[0](config)
+        if self.options.arrow and importlib.util.find_spec("pyarrow") is not None:
+            from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415 - needs pyarrow
+
+            from ._arrow import ArrowPages  # noqa: PLC0415 - pyarrow is optional
+
+            schema = to_arrow_schema(columns.schema(), timezone="UTC")
+            batches = ArrowPages(columns, core_api.view, schema)
+            with self._stream(sync.ReadApi(core_api.with_page_codec(batches)), partition) as stream:
                 for page in stream.pages():
-                    yield from columns.rows(page)
+                    yield from page
+            return
+        with self._stream(sync.ReadApi(core_api), partition) as stream:
+            for page in stream.pages():
+                yield from columns.rows(page)
 
     def _stream(self, read_api: Any, partition: Segment) -> Any:
         read = self.read_plan
@@ -180,25 +186,6 @@ _SORT_CONDITION = {
     "LessThanOrEqual": "lte",
     "StringStartsWith": "begins_with",
 }
-
-
-def _arrow_batches(columns: Columns, pages: Iterator[list[Any]]) -> Iterator[Any]:
-    import pyarrow as pa  # noqa: PLC0415 - optional
-    from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415
-
-    schema = to_arrow_schema(columns.schema(), timezone="UTC")
-    for page in pages:
-        if not page:
-            continue
-        arrays = []
-        for name, kind, arrow_field in zip(columns.names, columns.kinds, schema, strict=True):
-            values = columns.column_values(name, kind, page)
-            try:
-                arrays.append(pa.array(values, type=arrow_field.type))
-            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as error:
-                msg = f"column {name!r} of {columns.model_name}: {error}"
-                raise ValidationError(msg, operation="spark read") from None
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 @dataclass

@@ -160,7 +160,8 @@ class Decimal(SparkType):
 
     def to_spark(self, value: Any) -> Any:
         number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(value)
-        sign, digits, exponent = number.as_tuple()
+        # by value: trailing zeros (1.5000, 0.0000) fit a scale their digits exceed
+        sign, digits, exponent = number.normalize(_EXACT).as_tuple()
         del sign
         assert isinstance(exponent, int)  # noqa: S101 - stored numbers are finite
         fraction = max(0, -exponent)

@@ -97,6 +97,8 @@ def test_decimals_are_exact_or_refused() -> None:
         kind.to_spark(decimal.Decimal("1.234"))
     with pytest.raises(ColumnError):
         kind.to_spark(decimal.Decimal("12345"))
+    for zeros in ("1.5000", "0.0000", "1E+3", "-0.000"):  # trailing zeros: the value fits
+        assert kind.to_spark(decimal.Decimal(zeros)) == decimal.Decimal(zeros)
     wide = Decimal()
     assert str(wide.from_spark(decimal.Decimal("1.500000000000000000"), None)) == "1.5"
     digits = decimal.Decimal("12345678901234567890.123456789012345678")

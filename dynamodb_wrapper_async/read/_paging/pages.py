@@ -108,7 +108,7 @@ async def iterate_pages(
 
     def page(response: Response) -> tuple[list[T], Item | None]:
         items = response.get("Items", [])
-        return convert([request.decode(item) for item in items]), evaluated_key(response)
+        return convert(request.decode_page(items)), evaluated_key(response)
 
     if request.capacity is not None:
         await request.capacity.prepare()  # page_params needs the bucket's size

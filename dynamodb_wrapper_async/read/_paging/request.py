@@ -21,6 +21,9 @@ T = TypeVar("T")
 #: ``validate_many``); it runs as the response is parsed.
 Convert = Callable[[list[dict[str, Any]]], list[T]]
 
+#: Turns a page of raw wire items (AttributeValue maps) into results: a stream's own codec.
+RawConvert = Callable[[list[Item]], list[T]]
+
 #: DynamoDB returns at most 1 MB per page; without a filter we ask for exactly what we need.
 MAX_PAGE = 1000
 
@@ -37,6 +40,8 @@ class PageRequest:
         key_names: Attributes of a LastEvaluatedKey (table key plus index key).
         strip: Attributes fetched only to build page tokens; removed before validation.
         filtered: Whether a FilterExpression may drop items of a page.
+        raw: Whether streamed pages reach the converter as wire items, undecoded (the
+            attributes in ``strip`` too).
         capacity: The call's charge on the table's read budget and its meter (None: none).
     """
 
@@ -47,6 +52,7 @@ class PageRequest:
     key_names: Collection[str]
     strip: frozenset[str] = frozenset()
     filtered: bool = False
+    raw: bool = False
     capacity: Charge | None = field(default=None, compare=False, repr=False)
 
     def for_segment(self, segment: int, total: int) -> PageRequest:
@@ -80,6 +86,10 @@ class PageRequest:
     def resume_key(self, item: Item) -> Item:
         """Return the key that resumes this request right after ``item`` (a raw item)."""
         return {name: item[name] for name in self.key_names}
+
+    def decode_page(self, items: list[Item]) -> list[Any]:
+        """Return a streamed page's items as its converter takes them (see ``raw``)."""
+        return items if self.raw else [self.decode(item) for item in items]
 
     def decode(self, item: Item) -> dict[str, Any]:
         """Decode a raw item, dropping attributes fetched only for paging."""
