@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PHASES = ("write", "read", "query", "scan")
@@ -28,6 +33,28 @@ class Phase:
     @property
     def cpu_us(self) -> float:
         return self.cpu / self.items * 1e6
+
+
+def run_in_child(script: str, child_args: Sequence[str], items: int) -> dict[str, Phase]:
+    """Run ``script --child *child_args`` in a fresh interpreter, so that no client runs on a
+    heap (and garbage collections) that the clients before it grew; return the phases it
+    printed with :func:`print_phases` (a child that fails is an error phase)."""
+    child = subprocess.run(
+        [sys.executable, script, "--child", *child_args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        note = f"child exited {child.returncode}: {child.stderr[-300:]}"
+        return {"error": Phase(1, 0, items, ok=False, note=note)}
+    phases = json.loads(child.stdout.strip().splitlines()[-1])
+    return {phase: Phase(**fields) for phase, fields in phases.items()}
+
+
+def print_phases(phases: dict[str, Phase]) -> None:
+    """Print a child's phases for :func:`run_in_child` (as JSON, on the last line)."""
+    print(json.dumps({phase: dataclasses.asdict(p) for phase, p in phases.items()}))
 
 
 def is_peer(name: str) -> bool:

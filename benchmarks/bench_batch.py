@@ -1,7 +1,8 @@
 """Batch write/read, query and scan throughput and client CPU: this library against its peers.
 
 One run starts DynamoDB Local and a latency proxy (separate processes), then repeats ``--runs``
-rounds. In each round every client (in an order rotated by one client per round) writes N items
+rounds. In each round every client (in an order rotated by one client per round, each in a
+fresh interpreter, so none runs on the heap of those before it) writes N items
 (~500 bytes, 10 attributes incl. a nested map, given as plain dicts) into a fresh table, reads
 them all back by key, queries every item of each of the 4 categories from a query table (key
 category + pk, filled unmeasured for the round) and scans its own table; everything is verified.
@@ -35,7 +36,15 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from _bench_report import Phase, Round, exit_status, print_round, print_summary  # noqa: E402
+from _bench_report import (  # noqa: E402
+    Phase,
+    Round,
+    exit_status,
+    print_phases,
+    print_round,
+    print_summary,
+    run_in_child,
+)
 from _servers import CREDENTIALS, dynamodb_local, free_port  # noqa: E402
 
 import dynamodb_wrapper_async as aio  # noqa: E402
@@ -812,7 +821,8 @@ def sync_overhead(
 def run_round(
     number: int, order: list[str], direct: str, proxied: str, items: list[dict[str, Any]]
 ) -> Round:
-    """Every client in ``order``, each on a fresh table, all querying one fresh query table."""
+    """Every client in ``order``, each on a fresh table and in a fresh interpreter (see
+    ``run_in_child``), all querying one fresh query table."""
     query_table = f"b_query_r{number}_bench"
     create_table(direct, query_table, by_category=True)
     fill(direct, query_table, items)
@@ -820,11 +830,9 @@ def run_round(
     for name in order:
         table = f"b_{name}_r{number}_bench"
         create_table(direct, table)
-        out: dict[str, Phase] = {}
-        try:
-            CLIENTS[name](proxied, table, query_table, items, out)
-        except Exception as error:
-            out["error"] = Phase(1, 0, len(items), ok=False, note=repr(error)[:160])
+        out = run_in_child(
+            __file__, [name, proxied, table, query_table, str(len(items))], len(items)
+        )
         stored = count_stored(direct, table)
         if stored != len(items) and "write" in out:
             out["write"].ok, out["write"].note = False, f"{stored} of {len(items)} stored"
@@ -844,7 +852,23 @@ TITLES = {
 }
 
 
+def run_client(
+    name: str, endpoint: str, table: str, query_table: str, count: int
+) -> dict[str, Phase]:
+    """Run one client's phases on ``count`` bench items; an error is its phase's note."""
+    out: dict[str, Phase] = {}
+    try:
+        CLIENTS[name](endpoint, table, query_table, make_items(count), out)
+    except Exception as error:
+        out["error"] = Phase(1, 0, count, ok=False, note=repr(error)[:160])
+    return out
+
+
 def main() -> int:
+    if len(sys.argv) == 7 and sys.argv[1] == "--child":  # run_in_child's call
+        name, endpoint, table, query_table, count = sys.argv[2:]
+        print_phases(run_client(name, endpoint, table, query_table, int(count)))
+        return 0
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

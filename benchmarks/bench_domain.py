@@ -36,19 +36,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import datetime as dt
 import gc
-import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import bench_batch as bench
-from _bench_report import Phase, Round, exit_status, print_round, print_summary
+from _bench_report import (
+    Phase,
+    Round,
+    exit_status,
+    print_phases,
+    print_round,
+    print_summary,
+    run_in_child,
+)
 from boto3.dynamodb.types import TypeDeserializer
 
 import dynamodb_wrapper_async as aio
@@ -308,26 +313,14 @@ def run_client(name: str, endpoint: str, table: str, items: int) -> dict[str, Ph
 
 
 def run_isolated(name: str, endpoint: str, table: str, items: int) -> dict[str, Phase]:
-    """``run_client`` in a fresh interpreter: no client runs on a heap (and garbage
-    collections) that the clients before it grew."""
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", name, endpoint, table, str(items)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if child.returncode != 0:
-        note = f"child exited {child.returncode}: {child.stderr[-300:]}"
-        return {"error": Phase(1, 0, items, ok=False, note=note)}
-    phases = json.loads(child.stdout.strip().splitlines()[-1])
-    return {phase: Phase(**fields) for phase, fields in phases.items()}
+    """``run_client`` in a fresh interpreter (see ``run_in_child``)."""
+    return run_in_child(__file__, [name, endpoint, table, str(items)], items)
 
 
 def main() -> int:
     if len(sys.argv) == 6 and sys.argv[1] == "--child":  # run_isolated's call
         name, endpoint, table, items = sys.argv[2:]
-        phases = run_client(name, endpoint, table, int(items))
-        print(json.dumps({phase: dataclasses.asdict(p) for phase, p in phases.items()}))
+        print_phases(run_client(name, endpoint, table, int(items)))
         return 0
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

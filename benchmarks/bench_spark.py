@@ -12,9 +12,10 @@ reads a table back with each reader, checking counts and a checksum every time:
 Printed per phase: rows/s, CPU per row of the executors (worker JVMs and everything under
 them: executor JVMs, Python daemons and workers; the Python part also on its own), of the
 driver (this process and its JVM; not the cluster's JVMs or the server, though this script
-starts them) and of the server, and the ratios the targets are stated in. Every path first
-runs once on 4,000 rows (``--warmup``), so JIT compilation and worker start-up are not
-measured.
+starts them) and of the server, and the ratios the targets are stated in. Each process is
+sampled every 0.5 s, so one that exits in a phase keeps what it used (the sampling, ~1% of a
+core, counts in the driver's figure). Every path first runs once on 4,000 rows
+(``--warmup``), so JIT compilation and worker start-up are not measured.
 
 ``--server scripted`` runs the same phases against ``_scripted_dynamodb.py`` (a scripted
 DynamoDB in its own process: 15-26 µs of CPU per written row, ~2 per read row, measured)
@@ -31,6 +32,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -60,11 +62,14 @@ UTC = dt.timezone.utc
 
 
 # ------------------------------------------------------------------ CPU of process trees
-def _tree_cpu(root: int, *, skip: frozenset[int] = frozenset()) -> tuple[float, float]:
-    """CPU seconds of ``root`` and every live descendant (but ``skip`` and theirs), plus
-    children they reaped; and of those, the seconds of Python processes."""
+#: A process: its pid and start time (pids are reused).
+ProcessKey = tuple[int, int]
+
+
+def _process_table() -> tuple[dict[int, list[int]], dict[int, tuple[ProcessKey, float, bool]]]:
+    """Every process's children, and its key, own CPU seconds and whether it runs Python."""
     children: dict[int, list[int]] = {}
-    stats: dict[int, tuple[str, list[str]]] = {}
+    stats: dict[int, tuple[ProcessKey, float, bool]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -72,22 +77,26 @@ def _tree_cpu(root: int, *, skip: frozenset[int] = frozenset()) -> tuple[float, 
             text = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = text[text.rindex(")") + 2 :].split()
-        stats[int(entry)] = (text[text.index("(") + 1 : text.rindex(")")], fields)
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    total = python = 0.0
-    todo = [root]
+        command = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()  # fields[1] ppid, 11 utime, 12 stime
+        pid = int(entry)
+        seconds = (int(fields[11]) + int(fields[12])) / TICKS
+        stats[pid] = ((pid, int(fields[19])), seconds, command.startswith("python"))
+        children.setdefault(int(fields[1]), []).append(pid)
+    return children, stats
+
+
+def _descendants(
+    root: int, children: dict[int, list[int]], skip: frozenset[int] = frozenset()
+) -> list[int]:
+    """``root`` and its descendants, but ``skip`` and theirs."""
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        if pid in skip:
-            continue
-        if pid in stats:
-            command, fields = stats[pid]  # utime, stime, cutime, cstime
-            seconds = sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
-            total += seconds
-            python += seconds if command.startswith("python") else 0.0
-        todo.extend(children.get(pid, []))
-    return total, python
+        if pid not in skip:
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+    return found
 
 
 def _child_running(text: str) -> int:
@@ -107,22 +116,70 @@ def _child_running(text: str) -> int:
     raise SystemExit(msg)
 
 
+#: The columns CPU is reported in.
+GROUPS = ("executors", "python", "driver", "server")
+
+
 @dataclass(frozen=True)
 class Processes:
-    """Whose CPU goes in which column: the cluster's and DynamoDB Local's JVMs are children
+    """Whose CPU goes in which column: the cluster's and the server's processes are children
     of this script, so the driver's tree is counted without them."""
 
     workers: list[int]
     cluster: list[int]  # master and workers
     server: int  # DynamoDB Local or the scripted server
 
-    def cpu(self) -> tuple[float, float, float, float]:
-        """CPU seconds so far of the executors, of their Python workers, of the driver and of
-        the server."""
-        trees = [_tree_cpu(pid) for pid in self.workers]
-        driver = _tree_cpu(os.getpid(), skip=frozenset([*self.cluster, self.server]))[0]
-        executors, python = (sum(column) for column in zip(*trees, strict=True))
-        return executors, python, driver, _tree_cpu(self.server)[0]
+    def sample(self) -> dict[str, dict[ProcessKey, float]]:
+        """Own CPU seconds so far of each process, by column (Python workers are executors too)."""
+        children, stats = _process_table()
+        groups: dict[str, dict[ProcessKey, float]] = {name: {} for name in GROUPS}
+        for worker in self.workers:
+            for pid in _descendants(worker, children):
+                if pid in stats:
+                    key, seconds, python = stats[pid]
+                    groups["executors"][key] = seconds
+                    if python:
+                        groups["python"][key] = seconds
+        skip = frozenset([*self.cluster, self.server])
+        for column, root, skipped in (("driver", os.getpid(), skip), ("server", self.server, None)):
+            for pid in _descendants(root, children, skipped or frozenset()):
+                if pid in stats:
+                    groups[column][stats[pid][0]] = stats[pid][1]
+        return groups
+
+
+class CpuSampler(threading.Thread):
+    """Samples the processes' CPU every ``interval`` seconds during a phase, so a process
+    that exits in the middle (an idle Python worker stopped, say) still counts what it used
+    until its last sample; one that starts in the phase counts from zero."""
+
+    def __init__(self, processes: Processes, interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.processes = processes
+        self.interval = interval
+        self.done = threading.Event()
+        self.first = processes.sample()
+        self.last = {name: dict(column) for name, column in self.first.items()}
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            self._update()
+
+    def _update(self) -> None:
+        for name, column in self.processes.sample().items():
+            self.last[name].update(column)
+
+    def stop(self) -> tuple[float, ...]:
+        """End the phase; return the CPU seconds spent in it by each column of ``GROUPS``."""
+        self.done.set()
+        self.join()
+        self._update()
+        return tuple(
+            sum(
+                seconds - self.first[name].get(key, 0.0) for key, seconds in self.last[name].items()
+            )
+            for name in GROUPS
+        )
 
 
 @dataclass
@@ -141,11 +198,12 @@ class Phase:
 
 
 def measure(name: str, rows: int, processes: Processes, action: Callable[[], None]) -> Phase:
-    before = processes.cpu()
+    sampler = CpuSampler(processes)
+    sampler.start()
     start = time.perf_counter()
     action()
     seconds = time.perf_counter() - start
-    spent = [after - then for after, then in zip(processes.cpu(), before, strict=True)]
+    spent = sampler.stop()
     phase = Phase(name, rows, seconds, *spent)
     executors, python, driver, server = (cpu / rows * 1e6 for cpu in spent)
     print(

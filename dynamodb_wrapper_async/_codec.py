@@ -88,16 +88,25 @@ def format_datetime(dt: datetime) -> str:
 
 
 class _LastFormatted:
-    """The last datetime formatted, as one immutable pair (swapped atomically, thread-safe)."""
+    """The last two datetimes formatted, each an immutable pair (swapped atomically, so
+    thread-safe: a pair found is always right for its datetime)."""
 
     pair: tuple[datetime | None, str] = (None, "")
+    previous: tuple[datetime | None, str] = (None, "")
 
 
 def _format_datetime(dt: datetime) -> str:
+    # batches stamp every item with the same datetime object: with two slots it stays
+    # cached while each item's own datetimes come and go in the other
     last = _LastFormatted.pair
-    if last[0] is dt:  # batches stamp every item with the same datetime object
+    if last[0] is dt:
         return last[1]
+    previous = _LastFormatted.previous
+    if previous[0] is dt:  # most recently used now
+        _LastFormatted.previous, _LastFormatted.pair = last, previous
+        return previous[1]
     text = _format_datetime_uncached(dt)
+    _LastFormatted.previous = last
     _LastFormatted.pair = (dt, text)
     return text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
@@ -351,11 +352,16 @@ class WriteApi(WriteRequests[ModelT, UpsertT]):
         whole batch; a refused item is named by its position and key."""
         now = utc_now()
         key_names = self.schema.key_names
-        values_of = self._kept_values if keep_managed_fields else self._stored_values
+        values_of: Callable[[Any], dict[str, Any]] = (
+            functools.partial(self._kept_values, now=now)
+            if keep_managed_fields
+            else self._stamper(now)
+        )
+        put = self._put_encoder()
 
         def request(position: int, item: Any) -> WriteRequest[Any]:
             try:
-                encoded, key = self._put_request(values_of(item, now))
+                encoded, key = put(values_of(item))
             except ValidationError as error:
                 raise self._batch_refusal(error, position, item) from None
             return WriteRequest(tuple(key.values()), encoded, item, key_names)

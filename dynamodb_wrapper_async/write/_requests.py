@@ -225,20 +225,29 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         return cast(ModelT, self.model.model_construct(**values))  # checked just now
 
     def _stored_values(self, item: UpsertT, now: dt.datetime) -> dict[str, Any]:
-        """Return the field values a write of ``item`` at ``now`` stores, all validated.
+        """Return the field values a write of ``item`` at ``now`` stores, all validated."""
+        return self._stamper(now)(item)
+
+    def _stamper(self, now: dt.datetime) -> Callable[[UpsertT], dict[str, Any]]:
+        """Return item -> the field values a write of it at ``now`` stores, all validated.
 
         The DTO was validated when it was made; the full model is validated again only if
-        it checks more than the DTO did (see :func:`_dto_validates_model`).
+        it checks more than the DTO does (see :func:`_dto_validates_model`). Everything
+        that does not depend on the item is worked out here, once per batch.
         """
-        if not isinstance(item, self.upsert_model):
-            msg = f"expected {self.upsert_model.__name__}, got {type(item).__name__}"
-            raise ValidationError(msg, table=self.table_name)
         fields = self.schema.fields
         managed = {name: stamp(now) for name, stamp in MANAGED_FIELDS.items() if name in fields}
-        values = item.__dict__ | managed
-        if _dto_validates_model(self.model, self.upsert_model):
-            return values
-        return self.model.model_validate(values).__dict__
+        upsert_model, model, table = self.upsert_model, self.model, self.table_name
+        validate = None if _dto_validates_model(model, upsert_model) else model.model_validate
+
+        def stored(item: UpsertT) -> dict[str, Any]:
+            if not isinstance(item, upsert_model):
+                msg = f"expected {upsert_model.__name__}, got {type(item).__name__}"
+                raise ValidationError(msg, table=table)
+            values = item.__dict__ | managed
+            return values if validate is None else validate(values).__dict__
+
+        return stored
 
     def _kept_values(self, item: ModelT, now: dt.datetime) -> dict[str, Any]:
         """Return the field values of a full model ``item`` as given, managed fields included.
@@ -295,27 +304,37 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
             raise ValidationError(error.message, table=self.table_name, key=key) from None
 
     def _put_request(self, values: dict[str, Any]) -> tuple[EncodedJSON, dict[str, Any]]:
-        """Return (a batch PutRequest encoded as JSON, plain key) of stored values.
+        """Return (a batch PutRequest encoded as JSON, plain key) of stored values."""
+        return self._put_encoder()(values)
+
+    def _put_encoder(self) -> Callable[[dict[str, Any]], tuple[EncodedJSON, dict[str, Any]]]:
+        """Return stored values -> (their batch PutRequest encoded as JSON, plain key).
 
         The encoding's length bounds the item's size, so oversize items are refused without
-        a second walk over the item.
+        a second walk over the item. It runs for every item of a batch: the schema is looked
+        up once, and ``_encoded`` and ``_check_keys`` are inlined.
         """
-        schema = self.schema
-        key = schema.key_of(values)
-        try:  # inlined _encoded and _check_keys: this runs for every item of a batch
-            wire = encode_item(values, bool_string_fields=schema.bool_string_fields)
-        except ValidationError as error:
-            raise ValidationError(error.message, table=self.table_name, key=key) from None
-        problem = first_key_problem(schema, wire)
-        if problem is not None:
-            raise ValidationError(problem, table=self.table_name, key=key)
-        try:
-            encoded = encode_part({"PutRequest": {"Item": wire}})
-        except ValidationError as error:
-            raise ValidationError(error.message, table=self.table_name, key=key) from None
-        if len(encoded) > MAX_ITEM_BYTES:  # else the JSON length bounds the size already
-            check_item_size(wire, table=self.table_name, key=key, json_length=len(encoded))
-        return encoded, key
+        schema, table = self.schema, self.table_name
+        key_of, bool_strings = schema.key_of, schema.bool_string_fields
+
+        def put(values: dict[str, Any]) -> tuple[EncodedJSON, dict[str, Any]]:
+            key = key_of(values)
+            try:
+                wire = encode_item(values, bool_string_fields=bool_strings)
+            except ValidationError as error:
+                raise ValidationError(error.message, table=table, key=key) from None
+            problem = first_key_problem(schema, wire)
+            if problem is not None:
+                raise ValidationError(problem, table=table, key=key)
+            try:
+                encoded = encode_part({"PutRequest": {"Item": wire}})
+            except ValidationError as error:
+                raise ValidationError(error.message, table=table, key=key) from None
+            if len(encoded) > MAX_ITEM_BYTES:  # else the JSON length bounds the size already
+                check_item_size(wire, table=table, key=key, json_length=len(encoded))
+            return encoded, key
+
+        return put
 
     def _batch_refusal(self, error: ValidationError, position: int, given: Any) -> ValidationError:
         """Restate a refusal of a batch's item or key, naming its position and its key."""

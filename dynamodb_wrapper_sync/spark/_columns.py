@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +125,36 @@ class RowReader:
                     raise ValidationError(msg, operation="spark write") from None
             out[name] = value
         return out
+
+    def records(
+        self, columns: Sequence[list[Any]], keep: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Return whole columns (in this reader's order) as a field -> value dict per row.
+
+        Only the fields in ``keep`` (default: all) are taken; null cells are left out. A
+        value that does not convert raises a ValidationError naming its column (not its row:
+        :meth:`values` finds that).
+        """
+        names: list[str] = []
+        kept: list[list[Any]] = []
+        zone = self.zone
+        for (_, name, kind), column in zip(self.converters, columns, strict=True):
+            if keep is not None and name not in keep:
+                continue
+            names.append(name)
+            if kind is None:
+                kept.append(column)
+                continue
+            convert = kind.from_spark
+            try:
+                kept.append([None if v is None else convert(v, zone) for v in column])
+            except (ColumnError, TypeError, ValueError, ArithmeticError) as error:
+                msg = f"column {name!r}: {error}"
+                raise ValidationError(msg, operation="spark write") from None
+        return [
+            {name: value for name, value in zip(names, row, strict=True) if value is not None}
+            for row in zip(*kept, strict=True)
+        ]
 
     def mapping(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Return one row given as a mapping (``Row.asDict()``); other keys pass unchanged."""

@@ -225,7 +225,8 @@ class DynamoDBWriter(DataSourceArrowWriter):
         keep = self.options.keep_managed_fields
         target = model if keep else write_api.async_api.upsert_model
         reader = Columns.of(model).reader_of(self.names, self.options.zone())
-        accepted = set(target.model_fields)
+        # stamped anew unless kept: managed and derived columns are ignored
+        accepted = None if keep else frozenset(target.model_fields)
         stopped: list[tuple[int, ValidationError]] = []  # the first bad row ends the stream
         rows = 0
 
@@ -233,17 +234,30 @@ class DynamoDBWriter(DataSourceArrowWriter):
             nonlocal rows
             for batch in iterator:
                 columns = [column.to_pylist() for column in batch.columns]
-                for row in zip(*columns, strict=True):
-                    try:
-                        values = reader.values(row)
-                        if not keep:  # stamped anew: managed and derived columns are ignored
-                            values = {k: v for k, v in values.items() if k in accepted}
-                        item = target.model_validate(values)
-                    except ValidationError as bad:
-                        stopped.append((rows, bad))
+                try:  # a whole batch at once; if any row is bad, row by row to find it
+                    built = target.validate_many(reader.records(columns, accepted))
+                except ValidationError:
+                    yield from one_by_one(columns)
+                    if stopped:
                         return
+                    continue
+                for item in built:
                     rows += 1
                     yield item
+
+        def one_by_one(columns: list[list[Any]]) -> Iterator[Any]:
+            nonlocal rows
+            for row in zip(*columns, strict=True):
+                try:
+                    values = reader.values(row)
+                    if accepted is not None:
+                        values = {k: v for k, v in values.items() if k in accepted}
+                    item = target.model_validate(values)
+                except ValidationError as bad:
+                    stopped.append((rows, bad))
+                    return
+                rows += 1
+                yield item
 
         try:
             result = write_api.batch_upsert(items(), keep_managed_fields=keep)
