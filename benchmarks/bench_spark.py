@@ -18,7 +18,7 @@ core, counts in the driver's figure). Every path first runs once on 4,000 rows
 (``--warmup``), so JIT compilation and worker start-up are not measured.
 
 ``--server scripted`` runs the same phases against ``_scripted_dynamodb.py`` (a scripted
-DynamoDB in its own process: 15-26 µs of CPU per written row, ~2 per read row, measured)
+DynamoDB in its own process: 10-26 µs of CPU per written row, 1.4-2.4 per read row, measured)
 instead of DynamoDB Local, whose CPU per row, on the same cores as the cluster, otherwise
 bounds every writer and reader.
 
