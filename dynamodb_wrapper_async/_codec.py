@@ -88,25 +88,28 @@ def format_datetime(dt: datetime) -> str:
 
 
 class _LastFormatted:
-    """The last two datetimes formatted, each an immutable pair (swapped atomically, so
-    thread-safe: a pair found is always right for its datetime)."""
+    """Formatted datetimes kept for reuse, each an immutable pair (swapped atomically, so
+    thread-safe: a pair found is always right for its datetime): the stamp of the latest
+    batch (:func:`pin_datetime`) and the last datetime formatted."""
 
+    pinned: tuple[datetime | None, str] = (None, "")
     pair: tuple[datetime | None, str] = (None, "")
-    previous: tuple[datetime | None, str] = (None, "")
+
+
+def pin_datetime(dt: datetime) -> None:
+    """Keep ``dt`` formatted while a batch stamps every item with it (items' own datetimes
+    pass through the other slot); a later pin replaces it."""
+    _LastFormatted.pinned = (dt, _format_datetime_uncached(dt))
 
 
 def _format_datetime(dt: datetime) -> str:
-    # batches stamp every item with the same datetime object: with two slots it stays
-    # cached while each item's own datetimes come and go in the other
+    pinned = _LastFormatted.pinned
+    if pinned[0] is dt:
+        return pinned[1]
     last = _LastFormatted.pair
     if last[0] is dt:
         return last[1]
-    previous = _LastFormatted.previous
-    if previous[0] is dt:  # most recently used now
-        _LastFormatted.previous, _LastFormatted.pair = last, previous
-        return previous[1]
     text = _format_datetime_uncached(dt)
-    _LastFormatted.previous = last
     _LastFormatted.pair = (dt, text)
     return text
 

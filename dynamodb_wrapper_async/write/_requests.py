@@ -11,7 +11,14 @@ from typing import Any, Generic, TypeVar, cast
 import pydantic
 from boto3.dynamodb.conditions import ConditionBase
 
-from .._codec import MAX_ITEM_BYTES, check_item_size, decode_item, encode_item, encode_value
+from .._codec import (
+    MAX_ITEM_BYTES,
+    check_item_size,
+    decode_item,
+    encode_item,
+    encode_value,
+    pin_datetime,
+)
 from .._conflicts import restate_conflict
 from .._expressions import ExpressionBuilder
 from .._json import EncodedJSON, encode_part
@@ -237,6 +244,8 @@ class WriteRequests(TableApi[ModelT], Generic[ModelT, UpsertT]):
         """
         fields = self.schema.fields
         managed = {name: stamp(now) for name, stamp in MANAGED_FIELDS.items() if name in fields}
+        if "created_at" in managed or "updated_at" in managed:
+            pin_datetime(now)  # every item of the batch is stamped with it
         upsert_model, model, table = self.upsert_model, self.model, self.table_name
         validate = None if _dto_validates_model(model, upsert_model) else model.model_validate
 

@@ -372,6 +372,22 @@ def test_format_datetime_rejects_naive_and_out_of_range() -> None:
         format_datetime(datetime(1, 1, 1, tzinfo=PLUS_2))
 
 
+def test_a_pinned_stamp_and_each_item_s_own_datetimes_format_as_themselves() -> None:
+    now = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    _codec.pin_datetime(now)
+    own = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(seconds=n) for n in range(4)]
+    items = [{"start": t, "end": t + timedelta(hours=1), "created_at": now} for t in own]
+    encoded = [_codec.encode_item(item) for item in items]
+    for item, wire in zip(items, encoded, strict=True):
+        assert wire == {
+            name: {"S": value.isoformat()[:19] + ".000000Z"} for name, value in item.items()
+        }
+    _codec.pin_datetime(
+        datetime(2030, 1, 1, tzinfo=UTC)
+    )  # another batch: the old stamp still right
+    assert format_datetime(now) == "2024-05-01T08:30:00.000000Z"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
