@@ -219,6 +219,43 @@ def test_an_odd_value_sends_its_page_through_the_views(column: str, value: Any) 
     assert fast[1].equals(slow[1]) if fast[0] == "batch" else fast[1] == slow[1]
 
 
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+class OddView(ViewModel):
+    """Fields the fast path leaves to pydantic: a constraint, a default, an int enum."""
+
+    pk: str | None = Field(default=None, min_length=2)
+    count: int | None = 5
+    level: Level | None = None
+
+
+class Odd(DynamoModel):
+    pk: str
+    count: int = 0
+    level: Level = Level.LOW
+
+    class Meta:
+        table_name = "odd"
+        partition_key = "pk"
+
+
+@pytest.mark.parametrize("name", ["pk", "count", "level"])
+def test_a_constraint_a_default_or_an_int_enum_leaves_the_column_to_pydantic(name: str) -> None:
+    columns = Columns.of(Odd, [name])
+    pages = ArrowPages(columns, OddView, to_arrow_schema(columns.schema(), timezone="UTC"))
+    assert pages.fast is None
+
+
+def test_a_value_arrow_refuses_is_our_error_naming_the_column() -> None:
+    pages = pages_of(Every)
+    view: Any = pages.view
+    views = [view.model_construct(pk="a", count=2**64)]  # past validation, as a bug could
+    with pytest.raises(ValidationError, match="column 'count' of Every"):
+        pages.from_views(views)
+
+
 def test_models_with_validators_or_other_types_always_use_the_views() -> None:
     assert pages_of(Every).fast is not None
     assert pages_of(PipelineRunLog).fast is not None

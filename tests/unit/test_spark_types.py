@@ -106,6 +106,26 @@ def test_decimals_are_exact_or_refused() -> None:
     assert "no float" in str(wide.check(T.DoubleType()))
 
 
+def test_records_convert_whole_columns_like_values_row_by_row() -> None:
+    reader = Columns.of(Sample).reader_of(["pk", "sk", "price", "status"], UTC)
+    columns: list[list[Any]] = [["a", None], [1, 2], [decimal.Decimal("1.50"), None], ["x", "y"]]
+    kept = {"pk", "sk", "price"}
+    expected = [
+        {k: v for k, v in reader.values(row).items() if k in kept}
+        for row in zip(*columns, strict=True)
+    ]
+    assert (
+        reader.records(columns, kept)
+        == expected
+        == [
+            {"pk": "a", "sk": 1, "price": decimal.Decimal("1.5")},
+            {"sk": 2},
+        ]
+    )
+    with pytest.raises(ValidationError, match="column 'price'"):
+        reader.records([["a"], [1], ["not a number"], ["x"]])
+
+
 def test_longs_beyond_64_bits_are_refused() -> None:
     assert Long().to_spark(2**63 - 1) == 2**63 - 1
     with pytest.raises(ColumnError, match="64-bit"):
