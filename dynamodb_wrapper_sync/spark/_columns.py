@@ -120,9 +120,8 @@ class RowReader:
             if kind is not None:
                 try:
                     value = kind.from_spark(value, zone)
-                except (ColumnError, TypeError, ValueError, ArithmeticError) as error:
-                    msg = f"column {name!r}: {error}"
-                    raise ValidationError(msg, operation="spark write") from None
+                except _CONVERSION_ERRORS as error:
+                    raise _write_error(name, error) from None
             out[name] = value
         return out
 
@@ -131,7 +130,8 @@ class RowReader:
     ) -> list[dict[str, Any]]:
         """Return whole columns (in this reader's order) as a field -> value dict per row.
 
-        Only the fields in ``keep`` (default: all) are taken; null cells are left out. A
+        Only the fields in ``keep`` (default: all) are taken; null cells are left out, as
+        :meth:`values` leaves them (a cell that converts to None, JSON ``null``, is kept). A
         value that does not convert raises a ValidationError naming its column (not its row:
         :meth:`values` finds that).
         """
@@ -146,13 +146,25 @@ class RowReader:
                 kept.append(column)
                 continue
             convert = kind.from_spark
-            try:
-                kept.append([None if v is None else convert(v, zone) for v in column])
-            except (ColumnError, TypeError, ValueError, ArithmeticError) as error:
-                msg = f"column {name!r}: {error}"
-                raise ValidationError(msg, operation="spark write") from None
+            try:  # a cell that converts to None is kept, as a marker (null cells are None)
+                kept.append(
+                    [
+                        None
+                        if v is None
+                        else _CONVERTED_NONE
+                        if (c := convert(v, zone)) is None
+                        else c
+                        for v in column
+                    ]
+                )
+            except _CONVERSION_ERRORS as error:
+                raise _write_error(name, error) from None
         return [
-            {name: value for name, value in zip(names, row, strict=True) if value is not None}
+            {
+                name: None if value is _CONVERTED_NONE else value
+                for name, value in zip(names, row, strict=True)
+                if value is not None
+            }
             for row in zip(*kept, strict=True)
         ]
 
@@ -162,6 +174,16 @@ class RowReader:
         known = {name for _, name, _ in self.converters}
         rest = {k: v for k, v in row.items() if k not in known}
         return {**rest, **self.values(ordered)}
+
+
+#: What a Spark value that does not convert raises (the column is named by the caller).
+_CONVERSION_ERRORS = (ColumnError, TypeError, ValueError, ArithmeticError)
+#: Stands for a non-null cell that converts to None (JSON ``null``) inside ``records``.
+_CONVERTED_NONE = object()
+
+
+def _write_error(name: str, error: Exception) -> ValidationError:
+    return ValidationError(f"column {name!r}: {error}", operation="spark write")
 
 
 def _is_identity(kind: SparkType) -> bool:

@@ -124,6 +124,11 @@ def test_records_convert_whole_columns_like_values_row_by_row() -> None:
     )
     with pytest.raises(ValidationError, match="column 'price'"):
         reader.records([["a"], [1], ["not a number"], ["x"]])
+    # a JSON null is a value (the field is given as None), a null cell is not (its default)
+    free = Columns.of(Sample).reader_of(["pk", "free"], UTC)
+    cells: list[list[Any]] = [["a", "b"], ["null", None]]
+    rows = [free.values(row) for row in zip(*cells, strict=True)]
+    assert free.records(cells) == rows == [{"pk": "a", "free": None}, {"pk": "b"}]
 
 
 def test_longs_beyond_64_bits_are_refused() -> None:
