@@ -248,7 +248,7 @@ def test_a_constraint_a_default_or_an_int_enum_leaves_the_column_to_pydantic(nam
     assert pages.fast is None
 
 
-def test_a_value_arrow_refuses_is_our_error_naming_the_column() -> None:
+def test_a_value_its_column_cannot_hold_is_our_error_naming_the_column() -> None:
     pages = pages_of(Every)
     view: Any = pages.view
     views = [view.model_construct(pk="a", count=2**64)]  # past validation, as a bug could
